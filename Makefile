@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README.md).
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+QUEUES ?= default,inference,render
+
+# Tests run against the real PostgreSQL and Redis on this machine (started if missing).
+TEST_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dser \
+	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
+
+.PHONY: demo test setup system serve worker web clean
+
+demo: setup
+	PORT=$(PORT) scripts/demo.sh
+
+test: setup
+	scripts/ensure_services.sh postgres
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system $(VENV)/.installed
+
+system:
+	scripts/install_system_packages.sh
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# The processes of a deployment (docker-compose.yml runs the same commands).
+web:
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(VENV)/bin/gunicorn dser.wsgi:application --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile -
+
+worker:
+	$(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency 1 --loglevel INFO
+
+clean:
+	rm -rf var

@@ -1,0 +1,43 @@
+"""The six emotions, in the one order every model, timeline and file uses."""
+import numpy as np
+
+EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness")
+EMOTION_INDEX = {name: i for i, name in enumerate(EMOTIONS)}
+
+# Labels of other datasets that map onto the six. MELD's "surprise" has no place among
+# them: clips labelled with it keep their label but get no emotion (None).
+DATASET_LABELS = {
+    "anger": "anger", "angry": "anger", "ang": "anger",
+    "disgust": "disgust", "dis": "disgust",
+    "fear": "fear", "fearful": "fear", "fea": "fear",
+    "joy": "joy", "happy": "joy", "happiness": "joy", "hap": "joy",
+    "neutral": "neutral", "neu": "neutral",
+    "sadness": "sadness", "sad": "sadness",
+}
+
+SIMPLEX_TOLERANCE = 1e-4
+
+
+def to_emotion(label: str) -> str | None:
+    """Map a dataset's label onto one of EMOTIONS, or None if it has no place there."""
+    return DATASET_LABELS.get(label.strip().lower())
+
+
+def one_hot(emotion: str) -> np.ndarray:
+    mixture = np.zeros(len(EMOTIONS))
+    mixture[EMOTION_INDEX[emotion]] = 1.0
+    return mixture
+
+
+def check_mixtures(values: np.ndarray) -> None:
+    """Raise ValueError unless every row of `values` (N, 6) lies on the simplex."""
+    if values.ndim != 2 or values.shape[1] != len(EMOTIONS):
+        raise ValueError(f"emotion mixtures must have shape (N, {len(EMOTIONS)}), got {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("emotion mixtures contain NaN or infinite values")
+    if np.any(values < -SIMPLEX_TOLERANCE):
+        raise ValueError("emotion mixtures contain negative values")
+    sums = values.sum(axis=1)
+    if np.any(np.abs(sums - 1.0) > SIMPLEX_TOLERANCE):
+        worst = sums[np.argmax(np.abs(sums - 1.0))]
+        raise ValueError(f"emotion mixtures must sum to 1 (one sums to {worst:.6f})")

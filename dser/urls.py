@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from dser import views
+
+admin.site.site_header = "DSER preference studio"
+admin.site.site_title = "DSER preference studio"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("media/<path:path>", views.media, name="media"),
+]

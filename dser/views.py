@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.static import serve
+
+from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "is_annotator": has_role(user, ANNOTATORS),
+        "is_admin": has_role(user, ADMINS),
+        "is_ml_engineer": has_role(user, ML_ENGINEERS),
+    }
+    return render(request, "home.html", context)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and docker-compose: the app answers and its database does."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@staff_member_required
+@require_GET
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Clip audio for the admin pages. Annotators get their videos through the annotation
+    views, which check that the comparison is theirs."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make demo`: a local instance with the generated demo corpus imported, a Celery
+# worker, and the web app on http://127.0.0.1:$PORT. Safe to run again: nothing is redone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${PORT:-8000}
+mkdir -p var
+
+scripts/ensure_services.sh
+$PY manage.py migrate --noinput -v 0
+
+if [ ! -f var/demo/meld/timelines.json ]; then
+  $PY manage.py make_demo_corpus var/demo
+fi
+$PY manage.py import_meld --csv var/demo/meld/dev_sent_emo.csv --clips var/demo/meld/dev_splits_complete --dataset demo-meld
+$PY manage.py import_audio var/demo/crema_d --dataset demo-crema-d
+
+# Demo accounts share one generated password, kept in var/ (never in the repository).
+if [ ! -f var/demo_password ]; then
+  $PY -c "import secrets; print(secrets.token_urlsafe(9))" > var/demo_password
+  chmod 600 var/demo_password
+fi
+export DEMO_PASSWORD
+DEMO_PASSWORD=$(cat var/demo_password)
+for account in "admin admins" "annotator annotators" "engineer ml_engineers"; do
+  set -- $account
+  $PY manage.py create_user "$1" --role "$2" --password-env DEMO_PASSWORD >/dev/null
+done
+
+# Its own process group, so that stopping the demo stops make, celery and its children.
+setsid make --no-print-directory worker > var/worker.log 2>&1 &
+worker=$!
+trap 'kill -- -$worker 2>/dev/null' EXIT
+
+cat <<MSG
+
+  DSER preference studio: http://127.0.0.1:$PORT/
+  accounts admin / annotator / engineer, password: $DEMO_PASSWORD
+  Celery worker log: var/worker.log   (Ctrl-C stops both)
+
+MSG
+make --no-print-directory web PORT="$PORT"
