@@ -2,6 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+HOST ?= 127.0.0.1
 QUEUES ?= default,inference,render
 
 # Tests run against the real PostgreSQL and Redis on this machine (started if missing).
@@ -31,7 +32,7 @@ $(VENV)/.installed: requirements.txt
 web:
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(VENV)/bin/gunicorn dser.wsgi:application --bind 0.0.0.0:$(PORT) --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn dser.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 worker:
 	$(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency 1 --loglevel INFO
