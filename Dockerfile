@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PYOPENGL_PLATFORM=egl
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        make ffmpeg espeak-ng libegl1 libgl1-mesa-dri libgles2 \
+        make ffmpeg espeak-ng libegl1 libgl1-mesa-dri libgles2 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN python -m venv .venv && .venv/bin/pip install --no-cache-dir -r requirements.txt && touch .venv/.installed

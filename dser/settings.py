@@ -116,6 +116,13 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
+# Rendering: a glTF 2.0 head with ARKit-named morph targets; empty = the default Face Cap
+# head from the openfacefx wheel (see README, "Avatar licence").
+AVATAR_PATH = env_str("DSER_AVATAR", "")
+RENDER_SIZE = env_int("DSER_RENDER_SIZE", 256)
+RENDER_FPS = env_int("DSER_RENDER_FPS", 25)
+RENDER_MSAA = env_bool("DSER_RENDER_MSAA", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,7 +3,7 @@
 # ffmpeg: audio extraction and video encoding; espeak-ng: speech for the demo corpus and tests;
 # libegl1 + libgl1-mesa-dri: offscreen OpenGL for pyrender; chromium: browser tests.
 set -euo pipefail
-packages=(ffmpeg espeak-ng libegl1 libgl1-mesa-dri libgles2 chromium make python3-venv)
+packages=(ffmpeg espeak-ng libegl1 libgl1-mesa-dri libgles2 fonts-dejavu-core chromium make python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
