@@ -1,4 +1,6 @@
 #version 330 core
+// mesh.vert and mesh_depth.* beside this file are pyrender's own shaders (MIT), copied
+// because pyrender loads every shader of a program from one folder.
 // A cheap face shader replacing pyrender's PBR one (which costs ~3x more per pixel on a
 // software rasteriser): Lambert from the directional lights, a soft Blinn highlight and
 // ambient, on the material's flat base colour. Same uniform names as pyrender's shader.

@@ -1,0 +1,52 @@
+"""The Dirichlet distribution over emotion mixtures: log-density and the two stage-1 losses.
+
+Written once, vectorised over any leading dimensions (utterances, frames, pairs).
+"""
+import torch
+
+# Targets on the simplex's boundary (one-hot labels, hard sliding-window predictions) have
+# log y = -inf. They are pulled strictly inside by mixing with the uniform mixture:
+# y' = (1 - K*eps) * y + eps, so every component is at least eps = 1e-3 and they still sum to 1.
+TARGET_EPS = 1e-3
+
+
+def concentration(x: torch.Tensor) -> torch.Tensor:
+    """The paper's g(x) = x^2 + 1e-6: head outputs -> Dirichlet concentration alpha > 0."""
+    return x * x + 1e-6
+
+
+def inside_simplex(y: torch.Tensor, eps: float = TARGET_EPS) -> torch.Tensor:
+    k = y.shape[-1]
+    return (1 - k * eps) * y + eps
+
+
+def dirichlet_log_prob(alpha: torch.Tensor, y: torch.Tensor, eps: float = TARGET_EPS) -> torch.Tensor:
+    """log Dir(y | alpha) over the last dimension: (..., K), (..., K) -> (...).
+
+    log Gamma(sum alpha) - sum log Gamma(alpha_k) + sum (alpha_k - 1) log y_k, with y pulled
+    inside the simplex by `eps` (see TARGET_EPS) so the density is finite."""
+    y = inside_simplex(y, eps)
+    return (torch.lgamma(alpha.sum(-1)) - torch.lgamma(alpha).sum(-1)
+            + ((alpha - 1) * torch.log(y)).sum(-1))
+
+
+def dirichlet_mean(alpha: torch.Tensor) -> torch.Tensor:
+    """The prediction: the expected mixture alpha / sum(alpha)."""
+    return alpha / alpha.sum(-1, keepdim=True)
+
+
+def smooth_labels(labels: torch.Tensor, k: int, smoothing: float) -> torch.Tensor:
+    """One-hot labels with `smoothing` of the mass spread evenly: (...,) -> (..., K)."""
+    one_hot = torch.nn.functional.one_hot(labels, k).float()
+    return one_hot * (1 - smoothing) + smoothing / k
+
+
+def cross_entropy_loss(alpha: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """-log of the Dirichlet mean's probability of the true class, averaged."""
+    return torch.nn.functional.nll_loss(torch.log(dirichlet_mean(alpha)), labels)
+
+
+def dirichlet_nll_loss(alpha: torch.Tensor, labels: torch.Tensor, smoothing: float = 0.1) -> torch.Tensor:
+    """-log Dir(smoothed one-hot | alpha), averaged. See training/README.md on why this
+    collapses to a uniform alpha unless the head starts at alpha ~ 1."""
+    return -dirichlet_log_prob(alpha, smooth_labels(labels, alpha.shape[-1], smoothing)).mean()
