@@ -9,7 +9,7 @@ QUEUES ?= default,inference,render
 TEST_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test setup system serve worker web clean
+.PHONY: demo test setup system worker web checkpoints clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
@@ -36,6 +36,10 @@ web:
 
 worker:
 	$(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency 1 --loglevel INFO
+
+# The embedded default checkpoints (training/checkpoints), rebuilt from generated data.
+checkpoints: setup
+	scripts/build_default_checkpoints.sh
 
 clean:
 	rm -rf var

@@ -11,7 +11,7 @@ from dser.emotions import EMOTIONS
 from training.checkpoint import Metadata, load_backbone, save_checkpoint
 from training.data import Augment, Utterance, find_utterances, label_index, load_audio, pad_batch, split_by_speaker
 from training.dirichlet import cross_entropy_loss, dirichlet_nll_loss
-from training.history import save_history
+from training.plots import save_history
 from training.model import DSERModel
 
 
@@ -116,5 +116,5 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
                        "val_speakers": sorted({u.speaker for u in val}), "skipped_files": skipped}
             save_checkpoint(model, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={
                 "command": "train-ser", "data": [str(d) for d in data], "config": asdict(config)}))
-    save_history(history, out, f"stage 1 ({config.loss} loss): best validation accuracy {best:.3f}")
+        save_history(history, out, f"stage 1 ({config.loss} loss): best validation accuracy {best:.3f}")
     return {"val_accuracy": best, "seconds": time.perf_counter() - started, "history": history}

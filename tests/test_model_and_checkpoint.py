@@ -1,0 +1,101 @@
+"""Model shapes and simplex properties; checkpoints round-trip bit for bit, offline."""
+import json
+
+import pytest
+import torch
+from transformers import Wav2Vec2Model
+
+from training.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
+from training.data import parse_name
+from training.model import DSERModel, MovingAverage, tiny_config
+
+
+@pytest.mark.parametrize("head", ["utterance", "sequence"])
+def test_outputs_are_positive_concentrations_whose_means_lie_on_the_simplex(head):
+    torch.manual_seed(0)
+    model = DSERModel(load_backbone("tiny"), head).eval()
+    audio = torch.randn(3, 32000) * 0.1
+    output = model(audio, torch.tensor([32000, 20000, 8000]))
+    expected = (3, 6) if head == "utterance" else (3, 100, 6)
+    assert output.alpha.shape == expected
+    assert (output.alpha > 0).all()
+    torch.testing.assert_close(output.mean.sum(-1), torch.ones(expected[:-1]))
+    if head == "sequence":
+        assert output.mask.sum(1).tolist() == [100, 62, 25]
+        assert model.frame_rate == 50.0
+
+
+def test_moving_average_keeps_the_length_and_averages_five_frames():
+    x = torch.arange(10.0).reshape(1, 10, 1)
+    y = MovingAverage(5)(x)
+    assert y.shape == x.shape
+    assert y[0, 5, 0].item() == pytest.approx(5.0) and y[0, 0, 0].item() == pytest.approx(1.0)  # (0+1+2)/3
+
+
+def test_checkpoints_round_trip_bit_identical(tmp_path):
+    torch.manual_seed(1)
+    model = DSERModel(load_backbone("tiny"), "sequence").eval()
+    save_checkpoint(model, tmp_path / "ckpt", Metadata(stage=2, head="sequence", metrics={"val_mae": 0.1}))
+    loaded, metadata = load_checkpoint(tmp_path / "ckpt")
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["config.json", "dser.json", "model.safetensors"]
+    assert (metadata.stage, metadata.head, metadata.metrics) == (2, "sequence", {"val_mae": 0.1})
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name
+    audio = torch.randn(1, 16000)
+    assert torch.equal(model(audio).alpha, loaded(audio).alpha)
+
+
+def test_a_broken_checkpoint_fails_clearly(tmp_path):
+    with pytest.raises(CheckpointError, match="not a DSER checkpoint"):
+        load_checkpoint(tmp_path)
+    model = DSERModel(load_backbone("tiny"), "utterance")
+    save_checkpoint(model, tmp_path / "c", Metadata(stage=1, head="utterance"))
+    (tmp_path / "c" / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="no model.safetensors"):
+        load_checkpoint(tmp_path / "c")
+    meta = json.loads((tmp_path / "c" / "dser.json").read_text())
+    (tmp_path / "c" / "dser.json").write_text(json.dumps({**meta, "emotions": ["happy", "sad"]}))
+    with pytest.raises(CheckpointError, match="predicts"):
+        load_checkpoint(tmp_path / "c")
+
+
+def test_a_backbone_loads_from_a_local_directory_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    Wav2Vec2Model(tiny_config()).save_pretrained(tmp_path / "w2v")
+    backbone = load_backbone(str(tmp_path / "w2v"))
+    assert backbone.config.hidden_size == 96
+    assert not any(p.requires_grad for p in backbone.feature_extractor.parameters())  # frozen by default
+
+
+@pytest.mark.parametrize("name, emotion, speaker", [
+    ("1001_DFA_ANG_XX.wav", "anger", "crema-d/1001"),
+    ("1091_S03_HAP_HI.wav", "joy", "crema-d/1091"),
+    ("03-01-05-01-01-01-12.wav", "anger", "ravdess/12"),
+    ("03-01-01-01-02-02-03.wav", "neutral", "ravdess/03"),
+    ("female1_angry_1a_1.wav", "anger", "jl/female1"),
+    ("male2_sad_5b_2.wav", "sadness", "jl/male2"),
+])
+def test_corpus_names_map_onto_the_six_emotions(tmp_path, name, emotion, speaker):
+    utterance = parse_name(tmp_path / name)
+    assert (utterance.emotion, utterance.speaker) == (emotion, speaker)
+
+
+@pytest.mark.parametrize("name", ["03-01-02-01-01-01-01.wav", "03-01-08-02-01-01-01.wav",
+                                  "female1_excited_1a_1.wav", "male1_anxious_2a_1.wav", "notes.wav"])
+def test_emotions_outside_the_six_and_unknown_names_are_dropped(tmp_path, name):
+    assert parse_name(tmp_path / name) is None
+
+
+def test_the_embedded_default_checkpoints_load_offline_and_predict(demo_corpus):
+    from training.data import load_audio
+    from training.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+    from training.evaluate import predict_timeline
+
+    stage1, meta1 = load_checkpoint(DEFAULT_STAGE1)
+    stage2, meta2 = load_checkpoint(DEFAULT_STAGE2)
+    assert (meta1.stage, stage1.head_kind, meta2.stage, stage2.head_kind) == (1, "utterance", 2, "sequence")
+    assert meta1.metrics["val_accuracy"] > 0.5  # held-out voices; chance is 1/6
+    samples = load_audio(sorted(demo_corpus.crema_d.glob("*.wav"))[0])
+    for model in (stage1, stage2):
+        timeline = predict_timeline(model, samples)
+        assert timeline.values.shape[1] == 6 and len(timeline.times) >= 1

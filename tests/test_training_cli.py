@@ -1,0 +1,97 @@
+"""`python -m training` end to end on a small generated corpus: every command, both losses."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from annotator.media import extract_wav
+from training.__main__ import main
+from training.checkpoint import load_checkpoint
+
+TINY = ["--backbone", "tiny", "--no-freeze-feature-encoder", "--batch-size", "8", "--lr", "1e-3"]
+
+
+@pytest.fixture(scope="module")
+def workspace(demo_corpus, tmp_path_factory):
+    root = tmp_path_factory.mktemp("training")
+    for mp4 in sorted(demo_corpus.meld_clips.glob("*.mp4")):
+        extract_wav(mp4, root / "dialogues" / f"{mp4.stem}.wav")
+    truth = json.loads(demo_corpus.timelines.read_text())
+    with (root / "reference.jsonl").open("w") as handle:
+        for name, entry in truth.items():
+            handle.write(json.dumps({"audio": f"dialogues/{name}.wav",
+                                     "timeline": {"times": entry["times"], "values": entry["values"]}}) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def stage1(workspace, demo_corpus):
+    out = workspace / "stage1"
+    assert main(["--quiet", "train-ser", "--data", str(demo_corpus.crema_d), "--out", str(out), "--epochs", "2", *TINY]) == 0
+    return out
+
+
+def test_train_ser_keeps_the_best_checkpoint_with_metrics_and_curves(stage1):
+    model, metadata = load_checkpoint(stage1)
+    assert (metadata.stage, metadata.head, model.head_kind) == (1, "utterance", "utterance")
+    assert 0.0 <= metadata.metrics["val_accuracy"] <= 1.0
+    assert metadata.metrics["val_speakers"] and metadata.provenance["command"] == "train-ser"
+    history = json.loads((stage1 / "training_history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert (stage1 / "training_curves.png").stat().st_size > 1000
+
+
+def test_train_ser_with_the_dirichlet_loss(workspace, demo_corpus):
+    out = workspace / "stage1-dirichlet"
+    code = main(["--quiet", "train-ser", "--data", str(demo_corpus.crema_d), "--out", str(out), "--epochs", "1",
+                 "--loss", "dirichlet", *TINY])
+    assert code == 0
+    assert load_checkpoint(out)[1].provenance["config"]["loss"] == "dirichlet"
+
+
+def test_label_windows_then_train_seq_then_evaluate(workspace, stage1, capsys):
+    targets = workspace / "targets" / "targets.jsonl"
+    assert main(["--quiet", "label-windows", "--checkpoint", str(stage1), "--audio", str(workspace / "dialogues"),
+                 "--out", str(targets)]) == 0
+    rows = [json.loads(line) for line in targets.read_text().splitlines()]
+    assert len(rows) == 8 and rows[0]["params"] == {"window_s": 1.4, "stride_s": 1.0}
+    assert (targets.parent / rows[0]["audio"]).is_file()  # paths relative to the targets file
+
+    stage2 = workspace / "stage2"
+    assert main(["--quiet", "train-seq", "--targets", str(targets), "--init", str(stage1), "--out", str(stage2),
+                 "--epochs", "1", "--batch-size", "4", "--no-freeze-feature-encoder", "--lr", "1e-3"]) == 0
+    model, metadata = load_checkpoint(stage2)
+    assert (metadata.stage, model.head_kind) == (2, "sequence") and metadata.metrics["val_mae"] < 1
+
+    capsys.readouterr()
+    assert main(["--quiet", "evaluate", str(stage1), str(stage2), "--reference", str(workspace / "reference.jsonl"),
+                 "--json", str(workspace / "mae.json")]) == 0
+    table = capsys.readouterr().out
+    assert "sliding window 1.4/1 s" in table and "sequence" in table
+    results = json.loads((workspace / "mae.json").read_text())
+    assert [r["stage"] for r in results] == [1, 2] and all(0 <= r["mae"] <= 1 and r["n"] == 8 for r in results)
+
+
+def test_evaluate_accuracy_and_predict(workspace, stage1, demo_corpus, capsys):
+    assert main(["--quiet", "evaluate", str(stage1), "--data", str(demo_corpus.crema_d)]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    audio = sorted((workspace / "dialogues").glob("*.wav"))[0]
+    assert main(["predict", str(audio), "--checkpoint", str(stage1), "--plot", str(workspace / "t.png"),
+                 "--json", str(workspace / "t.json")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split()[:2] == ["time", "dominant"] and len(printed) > 3
+    assert json.loads((workspace / "t.json").read_text())["times"]
+    assert (workspace / "t.png").stat().st_size > 1000
+
+
+def test_misuse_gets_a_clear_error(workspace, capsys):
+    assert main(["predict", str(workspace / "missing.wav"), "--checkpoint", str(workspace)]) == 1
+    assert "not a DSER checkpoint" in capsys.readouterr().err
+    assert main(["train-ser", "--data", str(workspace / "dialogues"), "--out", str(workspace / "x"), *TINY]) == 1
+    assert "no CREMA-D, RAVDESS or JL-corpus" in capsys.readouterr().err
+
+
+def test_the_module_has_help():
+    result = subprocess.run([sys.executable, "-m", "training", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train-ser" in result.stdout and "predict" in result.stdout

@@ -1,0 +1,151 @@
+"""Emotion models for ML engineers: train, label, evaluate, predict.
+
+    python -m training train-ser --data crema_d/ [--data ravdess/] --out ckpt/stage1 [--loss dirichlet]
+    python -m training label-windows --checkpoint ckpt/stage1 --audio dialogues/ --out targets/targets.jsonl
+    python -m training train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
+    python -m training evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl     (MAE table)
+    python -m training evaluate ckpt/stage1 --data held_out/                            (accuracy)
+    python -m training predict speech.wav [--checkpoint ckpt/stage2] [--plot timeline.png]
+
+Backbones: a hub id (facebook/wav2vec2-base, facebook/wav2vec2-large-lv60), a local directory,
+or "tiny" (small, from scratch). Set HF_HUB_OFFLINE=1 where the hub cannot be reached.
+"""
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import torch
+
+from dser.emotions import EMOTIONS
+from dser.windows import WindowParams
+from training.checkpoint import CheckpointError, load_checkpoint
+from training.data import load_audio
+from training.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from training.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
+from training.model import SAMPLE_RATE
+from training.plots import plot_timelines
+from training.stage1 import Stage1Config, train_ser
+from training.stage2 import Stage2Config, label_windows, train_seq
+
+
+def _add_config(parser: argparse.ArgumentParser, config_class, skip=()) -> None:
+    """One --flag per field of a training config dataclass, defaults from the dataclass."""
+    for field in fields(config_class):
+        if field.name in skip:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        if field.type is bool or isinstance(field.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+        else:
+            parser.add_argument(flag, type=type(field.default), default=field.default,
+                                help=f"default: {field.default!r}")
+
+
+def _config(args, config_class):
+    return config_class(**{f.name: getattr(args, f.name) for f in fields(config_class)})
+
+
+def _window_args(parser):
+    parser.add_argument("--window", type=float, default=1.4, help="sliding window of utterance models (s)")
+    parser.add_argument("--stride", type=float, default=1.0, help="sliding-window stride (s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ser = commands.add_parser("train-ser", help="stage 1: utterance model from labelled utterances")
+    ser.add_argument("--data", type=Path, action="append", required=True, help="folder of CREMA-D/RAVDESS/JL files")
+    ser.add_argument("--out", type=Path, required=True, help="checkpoint directory (best epoch kept)")
+    _add_config(ser, Stage1Config)
+
+    label = commands.add_parser("label-windows", help="stage-2 targets: a stage-1 model over sliding windows")
+    label.add_argument("--checkpoint", type=Path, default=DEFAULT_STAGE1)
+    label.add_argument("--audio", type=Path, required=True, help="folder of dialogue audio (.wav/.flac)")
+    label.add_argument("--out", type=Path, required=True, help="targets file (JSONL)")
+    _window_args(label)
+
+    seq = commands.add_parser("train-seq", help="stage 2: sequence model from label-windows targets")
+    seq.add_argument("--targets", type=Path, required=True)
+    seq.add_argument("--out", type=Path, required=True)
+    _add_config(seq, Stage2Config)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy (--data) or MAE against timelines (--reference)")
+    evaluate.add_argument("checkpoints", type=Path, nargs="+")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, action="append", help="labelled utterances: accuracy")
+    source.add_argument("--reference", type=Path, help="JSONL of audio + timeline: MAE")
+    evaluate.add_argument("--json", type=Path, help="also write the rows as JSON")
+    _window_args(evaluate)
+
+    predict = commands.add_parser("predict", help="the emotion timeline of an audio file")
+    predict.add_argument("audio", type=Path)
+    predict.add_argument("--checkpoint", type=Path, default=DEFAULT_STAGE2)
+    predict.add_argument("--plot", type=Path, help="write a PNG of the timeline")
+    predict.add_argument("--json", type=Path, help="write the timeline as JSON")
+    predict.add_argument("--every", type=float, default=0.5, help="print a row every N seconds")
+    _window_args(predict)
+    return parser
+
+
+def run(args) -> None:
+    progress = not args.quiet
+    if args.command == "train-ser":
+        result = train_ser(args.data, args.out, _config(args, Stage1Config), progress)
+        print(f"best validation accuracy {result['val_accuracy']:.3f} in {result['seconds']:.0f} s -> {args.out}")
+    elif args.command == "label-windows":
+        count = label_windows(args.checkpoint, args.audio, args.out, WindowParams(args.window, args.stride), progress)
+        print(f"labelled {count} files -> {args.out}")
+    elif args.command == "train-seq":
+        result = train_seq(args.targets, args.out, _config(args, Stage2Config), progress)
+        print(f"best validation MAE {result['val_mae']:.4f} in {result['seconds']:.0f} s -> {args.out}")
+    elif args.command == "evaluate":
+        if args.data:
+            rows, metric = accuracy_rows(args.checkpoints, args.data, progress), "accuracy"
+        else:
+            rows, metric = mae_rows(args.checkpoints, args.reference, WindowParams(args.window, args.stride),
+                                    progress), "mae"
+        print(format_table(rows, metric))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+    elif args.command == "predict":
+        predict(args)
+
+
+def predict(args) -> None:
+    model, metadata = load_checkpoint(args.checkpoint)
+    samples = load_audio(args.audio)
+    duration = len(samples) / SAMPLE_RATE
+    timeline = predict_timeline(model, samples, WindowParams(args.window, args.stride))
+    print(f"{'time':>6}  {'dominant':<8}  " + "  ".join(f"{e[:7]:>7}" for e in EMOTIONS))
+    t = 0.0
+    while t <= duration:
+        mixture = timeline.sample(t)
+        print(f"{t:6.2f}  {EMOTIONS[mixture.argmax()]:<8}  " + "  ".join(f"{v:7.3f}" for v in mixture))
+        t += args.every
+    if args.json:
+        timeline.save(args.json)
+    if args.plot:
+        plot_timelines({f"stage {metadata.stage}": timeline}, duration, args.plot, title=str(args.audio.name))
+        print(f"plot -> {args.plot}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        run(args)
+    except (CheckpointError, ValueError, FileNotFoundError, FloatingPointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
