@@ -47,6 +47,7 @@ def cross_entropy_loss(alpha: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
 
 
 def dirichlet_nll_loss(alpha: torch.Tensor, labels: torch.Tensor, smoothing: float = 0.1) -> torch.Tensor:
-    """-log Dir(smoothed one-hot | alpha), averaged. See training/README.md on why this
-    collapses to a uniform alpha unless the head starts at alpha ~ 1."""
+    """-log Dir(smoothed one-hot | alpha), averaged. It has a label-independent optimum (every
+    alpha << 1: density in all corners); README.md, "Why the Dirichlet loss collapses", says
+    how the heads avoid it."""
     return -dirichlet_log_prob(alpha, smooth_labels(labels, alpha.shape[-1], smoothing)).mean()

@@ -60,8 +60,9 @@ class DSERModel(nn.Module):
         hidden = backbone.config.hidden_size
         self.smooth = MovingAverage(5) if head == "sequence" else nn.Identity()
         self.head = nn.Linear(hidden, len(EMOTIONS))
-        # Start every alpha near 1 (a flat Dirichlet): g'(x) = 2x vanishes at x = 0, so a
-        # head started near zero sits at alpha ~ 1e-6 where the Dirichlet loss cannot move it.
+        # Start every alpha near 1 (a flat Dirichlet). A head started at x ~ 0 has alpha ~ 1e-6,
+        # the Dirichlet loss's label-independent optimum (density in every corner), where
+        # g'(x) = 2x ~ 0 and it stays (README.md, "Why the Dirichlet loss collapses").
         nn.init.normal_(self.head.weight, std=0.02)
         nn.init.constant_(self.head.bias, 1.0)
 

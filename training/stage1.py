@@ -13,6 +13,7 @@ from training.data import Augment, Utterance, find_utterances, label_index, load
 from training.dirichlet import cross_entropy_loss, dirichlet_nll_loss
 from training.plots import save_history
 from training.model import DSERModel
+from training.optim import linear_lr, take_step
 
 
 @dataclass
@@ -29,10 +30,6 @@ class Stage1Config:
     val_fraction: float = 0.2  # share of speakers held out
     augment: bool = True
     seed: int = 0
-
-
-def linear_lr(step: int, total: int, start: float, end: float) -> float:
-    return start + (end - start) * min(1.0, step / max(1, total - 1))
 
 
 def loss_fn(kind: str, smoothing: float):
@@ -91,16 +88,9 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
             indices = order[first: first + config.batch_size]
             audio, lengths = pad_batch([augment(train_audio[i], rng) for i in indices])
             labels = torch.tensor([train_labels[i] for i in indices])
-            for group in optimiser.param_groups:
-                group["lr"] = linear_lr(step, total, config.lr, config.lr_end)
             loss = criterion(model(audio, lengths).alpha, labels)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch}, step {step}")
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
-            optimiser.step()
-            losses.append(loss.item())
+            lr = linear_lr(step, total, config.lr, config.lr_end)
+            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}"))
             bar.set_postfix(loss=f"{np.mean(losses):.3f}")
             step += 1
         scores = evaluate_utterances(model, val_audio, val_labels, config.batch_size)

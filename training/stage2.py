@@ -17,7 +17,7 @@ from training.data import AUDIO_SUFFIXES, load_audio, pad_batch
 from training.dirichlet import dirichlet_log_prob
 from training.plots import save_history
 from training.model import SAMPLE_RATE, DSERModel, frame_times
-from training.stage1 import linear_lr
+from training.optim import linear_lr, take_step
 from training.windows import STAGE2_TARGET_PARAMS, sequence_timeline, sliding_window_timeline
 
 
@@ -130,21 +130,15 @@ def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = T
     for epoch in range(1, config.epochs + 1):
         model.train()
         losses = []
+        order = rng.permutation(len(train))
         for first in tqdm(range(0, len(train), config.batch_size), desc=f"epoch {epoch}/{config.epochs}",
                           disable=not progress):
-            batch = [train[i] for i in rng.permutation(len(train))[first: first + config.batch_size]]
+            batch = [train[i] for i in order[first: first + config.batch_size]]
             crops = [_crop(samples, config.crop_s, hop, rng) for samples, _ in batch]
             audio, lengths = pad_batch([piece for piece, _ in crops])
-            for group in optimiser.param_groups:
-                group["lr"] = linear_lr(step, total, config.lr, config.lr_end)
             loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch])
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch}, step {step}")
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
-            optimiser.step()
-            losses.append(loss.item())
+            lr = linear_lr(step, total, config.lr, config.lr_end)
+            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}"))
             step += 1
         model.eval()
         mae = float(np.mean([timeline_mae(sequence_timeline(model, s), t, len(s) / SAMPLE_RATE) for s, t in val]))
