@@ -13,6 +13,7 @@ import soundfile
 
 SAMPLE_RATE = 16_000
 MIN_DURATION_S = 0.25
+DECODE_TIMEOUT_S = 600  # a clip is seconds long; a decode this slow is a broken file
 
 
 class MediaError(Exception):
@@ -67,7 +68,10 @@ def extract_wav(source: Path, target: Path, min_duration_s: float = MIN_DURATION
         .compile()
     )
     try:
-        result = subprocess.run(command, capture_output=True, timeout=600)
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise MediaError("corrupt", f"ffmpeg took over {DECODE_TIMEOUT_S} s to decode {source.name}") from None
         if result.returncode != 0:
             raise MediaError("corrupt", f"ffmpeg cannot decode {source.name}: {_ffmpeg_reason(result.stderr, source)}")
         duration_s = soundfile.info(str(partial)).duration

@@ -9,7 +9,7 @@ work=var/checkpoint-build
 out=training/checkpoints
 rm -rf "$work" && mkdir -p "$work"
 
-$PY manage.py make_demo_corpus "$work/train" --clips 60 --voices 8 --sentences 8 --seed 0
+$PY manage.py make_demo_corpus "$work/train" --clips 150 --voices 8 --sentences 8 --seed 0
 $PY manage.py make_demo_corpus "$work/test" --clips 30 --voices 8 --sentences 4 --seed 1
 $PY - "$work" <<'PY'
 """Dialogue clips -> 16 kHz WAV, and the test clips' true timelines -> reference JSONL."""
@@ -33,7 +33,7 @@ tiny="--backbone tiny --no-freeze-feature-encoder --batch-size 8"
 $PY -m training --quiet train-ser --data "$work/train/crema_d" --out "$out/stage1" $tiny --epochs 24 --lr 1e-3 --lr-end 2e-4
 $PY -m training --quiet label-windows --checkpoint "$out/stage1" --audio "$work/train/dialogue_wav" --out "$work/targets.jsonl"
 $PY -m training --quiet train-seq --targets "$work/targets.jsonl" --init "$out/stage1" --out "$out/stage2" \
-  --no-freeze-feature-encoder --batch-size 4 --epochs 12 --lr 5e-4 --lr-end 1e-4
+  --no-freeze-feature-encoder --batch-size 8 --epochs 16 --lr 5e-4 --lr-end 1e-4
 $PY -m training --quiet evaluate "$out/stage1" --data "$work/test/crema_d" --json "$out/evaluation_accuracy.json"
 $PY -m training --quiet evaluate "$out/stage1" "$out/stage2" --reference "$work/test/reference.jsonl" \
   --json "$out/evaluation_mae.json"
