@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
@@ -43,6 +43,20 @@ class ClipAdmin(admin.ModelAdmin):
     readonly_fields = ("source_path", "audio", "audio_player", "duration_s", "created_at", "updated_at")
     actions = ("exclude_clips", "restore_clips")
     list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False  # clips come in through import_meld / import_audio, which extract the audio
+
+    def changelist_view(self, request, extra_context=None):
+        """Above the list: how many clips are ready, excluded and failed, failures by kind."""
+        counts = dict(Clip.objects.values_list("status").annotate(n=Count("id")))
+        failures = {}
+        for reason in Clip.objects.filter(status=Clip.Status.FAILED).values_list("status_reason", flat=True):
+            kind = reason.split(":", 1)[0]
+            failures[kind] = failures.get(kind, 0) + 1
+        extra_context = {**(extra_context or {}), "status_counts": [
+            (label, counts.get(value, 0)) for value, label in Clip.Status.choices], "failure_counts": sorted(failures.items())}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="duration", ordering="duration_s")
     def duration(self, clip: Clip) -> str:

@@ -64,3 +64,12 @@ def test_the_list_filters_by_status_and_duration_and_shows_reasons(admin_client,
     assert shown == expected
     if "failed" in query:
         assert "moov atom not found" in page
+
+
+def test_the_list_counts_clips_by_status_and_failures_by_reason(admin_client):
+    make_clips()
+    Clip.objects.create(dataset="meld", key="dev/dia0_utt3", source_path="d", status=Clip.Status.FAILED,
+                        status_reason="missing: no file at d")
+    page = admin_client.get("/admin/annotator/clip/").content.decode()
+    assert "<strong>2</strong> ready" in page and "<strong>0</strong> excluded" in page
+    assert "<strong>2</strong> failed" in page and "corrupt 1, missing 1" in page
