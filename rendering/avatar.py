@@ -31,18 +31,19 @@ class Part:
     """One mesh in world space; the face carries its morph deltas reordered to ARKit's."""
     name: str
     vertices: np.ndarray  # (V, 3) world space, neutral pose
-    normals: np.ndarray  # (V, 3)
     faces: np.ndarray  # (F, 3)
     colour: tuple[float, float, float]
     deltas: np.ndarray | None = None  # (52, V*3) vertex offsets per ARKit blendshape
 
     def __post_init__(self):
         # Vertex normal = sum of the normals of the faces around it: one sparse product.
+        # Computed from the posed vertices, so the file's (morph) normals are not needed.
         n_faces = len(self.faces)
         rows = self.faces.reshape(-1)
         cols = np.repeat(np.arange(n_faces), 3)
         self._incidence = scipy.sparse.csr_matrix(
             (np.ones(rows.size, np.float32), (rows, cols)), shape=(len(self.vertices), n_faces))
+        self.normals = self.vertex_normals(self.vertices)  # (V, 3), neutral pose
 
     def pose(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vertices and normals for (52,) weights in [0, 1]."""
@@ -113,8 +114,7 @@ def load_avatar(path: Path | None = None) -> Avatar:
         name = primitive.node_name or primitive.mesh_name
         vertices = _to_world(primitive)
         deltas = _face_deltas(primitive) if primitive is face_primitive else None
-        part = Part(name, vertices, np.zeros_like(vertices), primitive.faces, _part_colour(name), deltas)
-        part.normals = part.vertex_normals(vertices)
+        part = Part(name, vertices, primitive.faces, _part_colour(name), deltas)
         if primitive is face_primitive:
             face = part
         parts.append(part)

@@ -28,11 +28,9 @@ class Primitive:
     node_name: str
     world: np.ndarray  # (4, 4) node-to-world transform
     positions: np.ndarray  # (V, 3) float32, mesh space
-    normals: np.ndarray | None  # (V, 3)
     faces: np.ndarray  # (F, 3) int
     target_names: list[str]
     target_positions: np.ndarray  # (T, V, 3) deltas
-    target_normals: np.ndarray | None  # (T, V, 3)
     base_color: tuple[float, float, float, float]
 
 
@@ -142,20 +140,17 @@ def read_glb(path: Path) -> list[Primitive]:
             if prim.get("mode", 4) != 4:
                 continue
             positions = reader.accessor(prim["attributes"]["POSITION"])
-            normals = reader.accessor(prim["attributes"]["NORMAL"]) if "NORMAL" in prim["attributes"] else None
             faces = reader.accessor(prim["indices"]).reshape(-1, 3).astype(np.int64)
             targets = prim.get("targets", [])
             target_positions = np.stack([reader.accessor(t["POSITION"]) for t in targets]) if targets else \
                 np.zeros((0, *positions.shape), np.float32)
-            target_normals = np.stack([reader.accessor(t["NORMAL"]) for t in targets]) \
-                if targets and all("NORMAL" in t for t in targets) else None
             material = document.get("materials", [{}])[prim["material"]] if "material" in prim else {}
             color = material.get("pbrMetallicRoughness", {}).get("baseColorFactor", [1, 1, 1, 1])
             primitives.append(Primitive(
                 mesh_name=mesh.get("name", ""), node_name=node.get("name") or parents.get(node_index, ""),
-                world=world, positions=positions, normals=normals, faces=faces,
+                world=world, positions=positions, faces=faces,
                 target_names=list(names) if len(names) == len(targets) else [f"target{i}" for i in range(len(targets))],
-                target_positions=target_positions, target_normals=target_normals, base_color=tuple(color),
+                target_positions=target_positions, base_color=tuple(color),
             ))
     if not primitives:
         raise GltfError(f"{path} has no triangle meshes")

@@ -37,9 +37,7 @@ def sliding_window_timeline(model: DSERModel, samples: np.ndarray, params: Windo
     audio, lengths, centres = window_batch(samples, params)
     means = torch.cat([model(audio[i: i + max_batch], lengths[i: i + max_batch]).mean
                        for i in range(0, len(audio), max_batch)])
-    if not torch.isfinite(means).all():
-        raise FloatingPointError("the model produced NaN or infinite emotion values")
-    return Timeline(times=centres, values=means.double().numpy())
+    return Timeline(times=centres, values=_finite(means))
 
 
 @torch.no_grad()
@@ -48,6 +46,11 @@ def sequence_timeline(model: DSERModel, samples: np.ndarray) -> Timeline:
     if model.head_kind != "sequence":
         raise ValueError("needs a sequence (stage-2) model")
     means = model(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None]).mean[0]
+    return Timeline(times=frame_times(len(means), model.frame_rate).numpy(), values=_finite(means))
+
+
+def _finite(means: torch.Tensor) -> np.ndarray:
+    """A model's mixtures as float64, or FloatingPointError if any is NaN or infinite."""
     if not torch.isfinite(means).all():
         raise FloatingPointError("the model produced NaN or infinite emotion values")
-    return Timeline(times=frame_times(len(means), model.frame_rate).numpy(), values=means.double().numpy())
+    return means.double().numpy()
