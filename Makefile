@@ -5,18 +5,27 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 QUEUES ?= default,inference,render
 
-# Tests run against the real PostgreSQL and Redis on this machine (started if missing).
-TEST_ENV := DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/dser \
+# Tests run against the real PostgreSQL (as their own role, `dser`) and Redis on this
+# machine, started if missing.
+TEST_ENV := DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test setup system worker web checkpoints clean
+.PHONY: demo test test-fast lint-imports setup system worker web checkpoints clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
 
-test: setup
+test: setup lint-imports
 	scripts/ensure_services.sh postgres
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The pure tests alone (no database, services or generated media): seconds.
+test-fast: $(VENV)/.installed lint-imports
+	HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -m pure $(PYTEST_ARGS)
+
+# The architecture rules in .importlinter (cores import no Django; apps point upstream).
+lint-imports: $(VENV)/.installed
+	$(VENV)/bin/lint-imports --no-cache
 
 setup: system $(VENV)/.installed
 

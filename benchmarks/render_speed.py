@@ -21,12 +21,12 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dser.emotions import EMOTIONS, one_hot
-from dser.timeline import Timeline
-from rendering import lipsync
-from rendering.animation import animate
-from rendering.avatar import load_avatar
-from rendering.encode import encode_video
-from rendering.render import FaceRenderer
+from dser.timeline import Timeline, frame_count
+from rendering.face import lipsync
+from rendering.face.animation import animate
+from rendering.face.avatar import load_avatar
+from rendering.face.encode import encode_video
+from rendering.face.render import FaceRenderer
 
 LINE = "Or! Or, we could go to the bank, close our accounts and cut them off at the source."
 
@@ -44,7 +44,7 @@ def one_run(audio: Path, target: Path, size: int, msaa: bool) -> dict[str, float
     timeline = Timeline(np.linspace(0, duration, 6), [one_hot(e) for e in EMOTIONS])
     lipsync._cache.clear()  # a clip's first sequence pays for the phoneme analysis
     t0 = time.perf_counter()
-    lipsync.mouth_weights(samples, rate, 25.0, int(np.ceil(duration * 25)))
+    lipsync.mouth(samples, rate, 25.0, frame_count(duration, 25.0))
     t1 = time.perf_counter()
     animation = animate(samples, rate, timeline)
     t2 = time.perf_counter()

@@ -4,23 +4,7 @@ import numpy as np
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness")
 EMOTION_INDEX = {name: i for i, name in enumerate(EMOTIONS)}
 
-# Labels of other datasets that map onto the six. MELD's "surprise" has no place among
-# them: clips labelled with it keep their label but get no emotion (None).
-DATASET_LABELS = {
-    "anger": "anger", "angry": "anger", "ang": "anger",
-    "disgust": "disgust", "dis": "disgust",
-    "fear": "fear", "fearful": "fear", "fea": "fear",
-    "joy": "joy", "happy": "joy", "happiness": "joy", "hap": "joy",
-    "neutral": "neutral", "neu": "neutral",
-    "sadness": "sadness", "sad": "sadness",
-}
-
 SIMPLEX_TOLERANCE = 1e-4
-
-
-def to_emotion(label: str) -> str | None:
-    """Map a dataset's label onto one of EMOTIONS, or None if it has no place there."""
-    return DATASET_LABELS.get(label.strip().lower())
 
 
 def one_hot(emotion: str) -> np.ndarray:

@@ -14,7 +14,7 @@ ROLES = (ANNOTATORS, ADMINS, ML_ENGINEERS)
 # Apps whose models each role may manage through the admin.
 ROLE_APPS = {
     ANNOTATORS: (),
-    ADMINS: ("annotator", "rendering"),
+    ADMINS: ("corpus", "rendering", "annotator"),
     ML_ENGINEERS: ("training",),
 }
 STAFF_ROLES = {ADMINS}

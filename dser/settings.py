@@ -6,7 +6,6 @@ import dj_database_url
 
 from dser.env import env_bool, env_int, env_list, env_str
 from dser.secret_key import load_secret_key
-from training.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DSER_VAR_DIR", str(BASE_DIR / "var")))
@@ -23,8 +22,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "annotator",
+    "dser",
+    # The apps, in the order data flows through them; each imports only those above it.
+    "corpus",
     "rendering",
+    "annotator",
     "training",
 ]
 
@@ -117,9 +119,9 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-# Emotion models: checkpoint directories (default: the embedded ones in training/checkpoints).
-STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(DEFAULT_STAGE1))
-STAGE2_CHECKPOINT = env_str("DSER_STAGE2_CHECKPOINT", str(DEFAULT_STAGE2))
+# The stage-1 emotion model that makes the sequences annotators compare: a checkpoint
+# directory (default: the embedded one, training/checkpoints/stage1).
+STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(BASE_DIR / "training" / "checkpoints" / "stage1"))
 
 # Rendering: a glTF 2.0 head with ARKit-named morph targets; empty = the default Face Cap
 # head from the openfacefx wheel (see README, "Avatar licence").

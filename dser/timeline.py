@@ -13,6 +13,19 @@ from pathlib import Path
 import numpy as np
 
 from dser.emotions import EMOTIONS, check_mixtures
+from dser.files import write_text_atomic
+
+
+def frame_count(duration_s: float, rate_hz: float) -> int:
+    """Frames of a clock at `rate_hz` over a clip of `duration_s`: every frame that starts
+    inside the clip, so the last may run past its end (video frames, model frames)."""
+    return int(np.ceil(duration_s * rate_hz - 1e-9))
+
+
+def frame_times(n_frames: int, rate_hz: float, centred: bool = False) -> np.ndarray:
+    """(n_frames,) seconds of each frame of a clock: its start i / rate, or with `centred`
+    its middle (i + 0.5) / rate (a model frame covers [i, i + 1) / rate)."""
+    return (np.arange(n_frames, dtype=np.float64) + (0.5 if centred else 0.0)) / rate_hz
 
 
 @dataclass(frozen=True)
@@ -42,10 +55,9 @@ class Timeline:
         out = np.stack([np.interp(flat, self.times, self.values[:, k]) for k in range(len(EMOTIONS))], axis=1)
         return out[0] if at.ndim == 0 else out
 
-    def sample_at_rate(self, rate_hz: float, duration_s: float) -> np.ndarray:
-        """Mixtures on a regular clock t = i / rate for every frame in [0, duration)."""
-        n_frames = int(np.ceil(duration_s * rate_hz - 1e-9))
-        return self.sample(np.arange(n_frames) / rate_hz)
+    def sample_at_rate(self, rate_hz: float, duration_s: float, centred: bool = False) -> np.ndarray:
+        """(frame_count, 6) mixtures on a regular clock over [0, duration): see frame_times."""
+        return self.sample(frame_times(frame_count(duration_s, rate_hz), rate_hz, centred))
 
     @property
     def dominant(self) -> list[str]:
@@ -66,4 +78,4 @@ class Timeline:
         return cls.from_json(json.loads(Path(path).read_text()))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json()))
+        write_text_atomic(path, json.dumps(self.to_json()))

@@ -36,6 +36,10 @@ class WindowParams:
         return {"window_s": round(self.window_s, 6), "stride_s": round(self.stride_s, 6)}
 
 
+# The paper's stage-2 targets: a stage-1 model over 1.4 s windows every 1.0 s.
+STAGE2_TARGET_PARAMS = WindowParams(window_s=1.4, stride_s=1.0)
+
+
 def clip_seed(clip_key: str, round_: int = 0) -> int:
     """A stable seed from a clip's identity, so its draw is the same on every machine."""
     return int.from_bytes(hashlib.sha256(f"{clip_key}#{round_}".encode()).digest()[:8], "little")

@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from rendering.animation import AnimationError
-from rendering.avatar import AvatarError
-from rendering.encode import EncodeError
-from rendering.render import RenderError
-from rendering.video import RenderInputError, RenderOptions, load_timeline, render_pair, render_stills, render_video
+from rendering.face.animation import AnimationError
+from rendering.face.avatar import AvatarError
+from rendering.face.encode import EncodeError
+from rendering.face.render import RenderError
+from rendering.face.video import RenderInputError, RenderOptions, load_timeline, render_pair, render_stills, render_video
 
 
 def _options(parser: argparse.ArgumentParser) -> None:

@@ -15,18 +15,18 @@ $PY - "$work" <<'PY'
 """Dialogue clips -> 16 kHz WAV, and the test clips' true timelines -> reference JSONL."""
 import json, sys
 from pathlib import Path
-from annotator.demo_corpus import DemoCorpus
-from annotator.media import extract_wav
+from corpus.sources.demo import DemoCorpus
+from corpus.sources.media import extract_wav
+from dser.files import write_text_atomic
 work = Path(sys.argv[1])
 for part in ("train", "test"):
     corpus = DemoCorpus(work / part)
     for mp4 in sorted(corpus.meld_clips.glob("*.mp4")):
         extract_wav(mp4, work / part / "dialogue_wav" / f"{mp4.stem}.wav")
 truth = json.loads(DemoCorpus(work / "test").timelines.read_text())
-with (work / "test" / "reference.jsonl").open("w") as handle:
-    for name, entry in sorted(truth.items()):
-        timeline = {"times": entry["times"], "values": entry["values"]}
-        handle.write(json.dumps({"audio": f"dialogue_wav/{name}.wav", "timeline": timeline}) + "\n")
+rows = [{"audio": f"dialogue_wav/{name}.wav", "timeline": {"times": entry["times"], "values": entry["values"]}}
+        for name, entry in sorted(truth.items())]
+write_text_atomic(work / "test" / "reference.jsonl", "".join(json.dumps(row) + "\n" for row in rows))
 PY
 
 tiny="--backbone tiny --no-freeze-feature-encoder --batch-size 8"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure Redis (always) and PostgreSQL (with "postgres" as an argument) answer on
-# 127.0.0.1, installing and starting them when they are missing. Idempotent.
+# Makes sure Redis (always) and PostgreSQL (with "postgres" as an argument, plus the tests'
+# own role `dser`) answer on 127.0.0.1, installing and starting what is missing. Idempotent.
 set -euo pipefail
 sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
@@ -23,13 +23,20 @@ if ! port_open 6379; then
   wait_port 6379
 fi
 
-if [ "${1:-}" = "postgres" ] && ! port_open 5432; then
-  command -v pg_ctlcluster >/dev/null || apt_install postgresql
-  version=$(ls /etc/postgresql | sort -n | tail -n 1)
-  echo "Starting PostgreSQL $version on 127.0.0.1:5432"
-  $sudo pg_ctlcluster --skip-systemctl-redirect "$version" main start
-  wait_port 5432
-  # A fresh Debian cluster asks TCP clients for a password; the test URL carries this one.
-  as_postgres="su postgres -c"; [ -n "$sudo" ] && as_postgres="sudo -u postgres sh -c"
-  $as_postgres "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+if [ "${1:-}" = "postgres" ]; then
+  if ! port_open 5432; then
+    command -v pg_ctlcluster >/dev/null || apt_install postgresql
+    version=$(ls /etc/postgresql | sort -n | tail -n 1)
+    echo "Starting PostgreSQL $version on 127.0.0.1:5432"
+    $sudo pg_ctlcluster --skip-systemctl-redirect "$version" main start
+    wait_port 5432
+  fi
+  # The tests' own role (it creates and drops their databases); the superuser is left as it
+  # is. Over TCP where the server trusts local connections, else as the postgres OS user.
+  create_role="DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dser') THEN
+    CREATE ROLE dser LOGIN PASSWORD 'dser' CREATEDB; END IF; END \$\$;"
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -w -q -c "$create_role" 2>/dev/null; then
+    if [ -n "$sudo" ]; then echo "$create_role" | sudo -u postgres psql -q
+    else echo "$create_role" | su postgres -c "psql -q"; fi
+  fi
 fi

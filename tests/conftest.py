@@ -3,7 +3,20 @@ from pathlib import Path
 
 import pytest
 
-from annotator.demo_corpus import DemoCorpus, make_demo_corpus
+from corpus.sources.demo import DemoCorpus, make_demo_corpus
+
+# Fixtures that need the database, a server or generated media: a `pure` test may not use them.
+IMPURE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server", "demo_corpus", "corpus_copy"}
+
+
+def pytest_collection_modifyitems(items):
+    """Keep `make test-fast` honest: a test marked pure that reaches for the database or
+    generated media is a collection error, not a slow surprise."""
+    for item in items:
+        if item.get_closest_marker("pure"):
+            impure = IMPURE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            if impure or item.get_closest_marker("django_db"):
+                raise pytest.UsageError(f"{item.nodeid} is marked pure but uses {sorted(impure) or 'the database'}")
 
 
 @pytest.fixture(scope="session")

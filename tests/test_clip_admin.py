@@ -2,7 +2,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from annotator.models import Clip
+from corpus.models import Clip
 from dser.roles import ADMINS, assign_role
 
 pytestmark = pytest.mark.django_db
@@ -21,14 +21,15 @@ def make_clips():
         Clip.objects.create(dataset="meld", key="dev/dia0_utt0", split="dev", source_path="a", duration_s=0.8),
         Clip.objects.create(dataset="meld", key="dev/dia0_utt1", split="dev", source_path="b", duration_s=4.2),
         Clip.objects.create(dataset="meld", key="dev/dia0_utt2", split="dev", source_path="c",
-                            status=Clip.Status.FAILED, status_reason="corrupt: moov atom not found"),
+                            status=Clip.Status.FAILED, failure_kind="corrupt",
+                            status_reason="corrupt: moov atom not found"),
     ]
 
 
 def test_exclude_asks_for_a_reason_then_excludes_only_ready_clips(admin_client):
     ready, other, failed = make_clips()
     ids = [str(ready.pk), str(failed.pk)]
-    url = "/admin/annotator/clip/"
+    url = "/admin/corpus/clip/"
     confirm = admin_client.post(url, {"action": "exclude_clips", "_selected_action": ids})
     assert confirm.status_code == 200 and b"background laughter" in confirm.content
     ready.refresh_from_db()
@@ -47,7 +48,7 @@ def test_exclude_asks_for_a_reason_then_excludes_only_ready_clips(admin_client):
 def test_restore_returns_excluded_clips(admin_client):
     ready, _, _ = make_clips()
     Clip.objects.filter(pk=ready.pk).update(status=Clip.Status.EXCLUDED, status_reason="laughter")
-    admin_client.post("/admin/annotator/clip/", {"action": "restore_clips", "_selected_action": [ready.pk]})
+    admin_client.post("/admin/corpus/clip/", {"action": "restore_clips", "_selected_action": [ready.pk]})
     ready.refresh_from_db()
     assert (ready.status, ready.status_reason) == (Clip.Status.READY, "")
 
@@ -59,7 +60,7 @@ def test_restore_returns_excluded_clips(admin_client):
 ])
 def test_the_list_filters_by_status_and_duration_and_shows_reasons(admin_client, query, expected):
     make_clips()
-    page = admin_client.get(f"/admin/annotator/clip/?{query}").content.decode()
+    page = admin_client.get(f"/admin/corpus/clip/?{query}").content.decode()
     shown = {key for key in ("dev/dia0_utt0", "dev/dia0_utt1", "dev/dia0_utt2") if key in page}
     assert shown == expected
     if "failed" in query:
@@ -69,7 +70,7 @@ def test_the_list_filters_by_status_and_duration_and_shows_reasons(admin_client,
 def test_the_list_counts_clips_by_status_and_failures_by_reason(admin_client):
     make_clips()
     Clip.objects.create(dataset="meld", key="dev/dia0_utt3", source_path="d", status=Clip.Status.FAILED,
-                        status_reason="missing: no file at d")
-    page = admin_client.get("/admin/annotator/clip/").content.decode()
+                        failure_kind="missing", status_reason="missing: no file at d")
+    page = admin_client.get("/admin/corpus/clip/").content.decode()
     assert "<strong>2</strong> ready" in page and "<strong>0</strong> excluded" in page
     assert "<strong>2</strong> failed" in page and "corrupt 1, missing 1" in page

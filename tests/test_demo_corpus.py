@@ -4,9 +4,9 @@ import re
 
 import soundfile
 
-from annotator.demo_corpus import DEFAULT_SOURCE_CSV, PROSODY, speak
-from annotator.meld import read_rows
-from dser.emotions import to_emotion
+from corpus.sources.demo import DEFAULT_SOURCE_CSV, PROSODY, speak
+from corpus.sources.meld import read_rows
+from dser.datasets import to_emotion
 from dser.timeline import Timeline
 
 
@@ -49,7 +49,7 @@ def test_crema_d_part_has_every_emotion_for_every_actor(demo_corpus):
 
 
 def test_the_same_seed_gives_the_same_corpus(demo_corpus, tmp_path):
-    from annotator.demo_corpus import make_demo_corpus
+    from corpus.sources.demo import make_demo_corpus
 
     again = make_demo_corpus(tmp_path / "again", n_clips=8, n_voices=0, seed=7)
     assert again.meld_csv.read_bytes() == demo_corpus.meld_csv.read_bytes()

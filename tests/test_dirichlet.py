@@ -4,10 +4,12 @@ import pytest
 import scipy.stats
 import torch
 
-from training.dirichlet import (
+from training.ml.dirichlet import (
     TARGET_EPS, concentration, cross_entropy_loss, dirichlet_log_prob, dirichlet_mean, dirichlet_nll_loss,
     inside_simplex, smooth_labels,
 )
+
+pytestmark = pytest.mark.pure
 
 
 @pytest.fixture

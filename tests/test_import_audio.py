@@ -7,7 +7,7 @@ import pytest
 import soundfile
 from django.core.management import CommandError, call_command
 
-from annotator.models import Clip
+from corpus.models import Clip
 from tests.media_fixtures import write_tone_mp4
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,21 @@ def test_it_imports_wav_flac_mp3_and_mp4_recursively(demo_corpus, tmp_path, medi
 
     call_command("import_audio", str(folder), "--dataset", "mixed", stdout=StringIO(), verbosity=0)
     assert Clip.objects.filter(dataset="mixed").count() == 4
+
+
+def test_files_named_as_crema_d_ravdess_or_jl_carry_their_emotion_and_speaker(demo_corpus, tmp_path):
+    """The importer reads names through the same parser as the stage-1 trainer."""
+    folder = tmp_path / "acted"
+    folder.mkdir()
+    wav = sorted(demo_corpus.crema_d.glob("*.wav"))[0]
+    names = {"1001_DFA_ANG_XX.wav": ("anger", "crema-d/1001"), "03-01-04-01-01-01-12.wav": ("sadness", "ravdess/12"),
+             "female1_happy_1a_1.wav": ("joy", "jl/female1"), "03-01-02-01-01-01-12.wav": ("", ""),  # calm: dropped
+             "interview.wav": ("", "")}
+    for name in names:
+        shutil.copy(wav, folder / name)
+    call_command("import_audio", str(folder), stdout=StringIO(), verbosity=0)
+    clips = {c.key: (c.label, c.speaker) for c in Clip.objects.filter(dataset="acted")}
+    assert clips == names
 
 
 def test_it_names_the_dataset_after_the_folder_and_records_corrupt_files(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 import soundfile
 from django.core.management import CommandError, call_command
 
-from annotator.models import Clip
+from corpus.models import Clip
 from tests.media_fixtures import truncate, write_tone_mp4, write_video_without_audio
 
 pytestmark = pytest.mark.django_db

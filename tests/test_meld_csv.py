@@ -1,17 +1,18 @@
-"""Reading MELD annotation CSVs: the real files in ../shared/data/meld and their quirks."""
+"""Reading MELD annotation CSVs: the real files in corpus/data/meld and their quirks."""
 import csv
 
 import pytest
 
-from annotator.demo_corpus import SHARED_MELD_DIR
-from annotator.meld import MeldFormatError, decode_text, parse_time, read_rows, split_from_csv_name
+from corpus.sources.meld import MELD_DATA_DIR, MeldFormatError, decode_text, parse_time, read_rows, split_from_csv_name
+
+pytestmark = pytest.mark.pure
 
 MELD_LABELS = {"anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"}
 
 
 @pytest.mark.parametrize("name, expected_rows", [("dev_sent_emo.csv", 1109), ("test_sent_emo.csv", 2610)])
 def test_it_parses_every_row_of_the_real_csvs(name, expected_rows):
-    path = SHARED_MELD_DIR / name
+    path = MELD_DATA_DIR / name
     rows, cp1252_runs = read_rows(path)
     assert len(rows) == expected_rows
     assert cp1252_runs == 0  # these copies are clean UTF-8
@@ -26,7 +27,7 @@ def test_it_parses_every_row_of_the_real_csvs(name, expected_rows):
 
 
 def test_it_reads_labels_and_times_of_known_rows():
-    rows, _ = read_rows(SHARED_MELD_DIR / "dev_sent_emo.csv")
+    rows, _ = read_rows(MELD_DATA_DIR / "dev_sent_emo.csv")
     first = rows[0]
     assert first.utterance == "Oh my God, he’s lost it. He’s totally lost it."
     assert (first.speaker, first.emotion, first.sentiment) == ("Phoebe", "sadness", "negative")
@@ -62,7 +63,7 @@ def test_it_strips_a_utf8_bom():
 
 
 def test_it_names_the_line_of_a_bad_row(tmp_path):
-    source = (SHARED_MELD_DIR / "dev_sent_emo.csv").read_text(encoding="utf-8").splitlines()
+    source = (MELD_DATA_DIR / "dev_sent_emo.csv").read_text(encoding="utf-8").splitlines()
     source[3] = source[3].replace(",4,4,", ",four,4,")  # Season no longer a number
     path = tmp_path / "dev_sent_emo.csv"
     path.write_text("\n".join(source[:10]) + "\n", encoding="utf-8")

@@ -5,9 +5,11 @@ import pytest
 import torch
 from transformers import Wav2Vec2Model
 
-from training.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
-from training.data import parse_name
-from training.model import DSERModel, MovingAverage, tiny_config
+from training.ml.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
+from dser.datasets import parse_name
+from training.ml.model import DSERModel, MovingAverage, tiny_config
+
+pytestmark = pytest.mark.pure
 
 
 @pytest.mark.parametrize("head", ["utterance", "sequence"])
@@ -84,18 +86,3 @@ def test_corpus_names_map_onto_the_six_emotions(tmp_path, name, emotion, speaker
                                   "female1_excited_1a_1.wav", "male1_anxious_2a_1.wav", "notes.wav"])
 def test_emotions_outside_the_six_and_unknown_names_are_dropped(tmp_path, name):
     assert parse_name(tmp_path / name) is None
-
-
-def test_the_embedded_default_checkpoints_load_offline_and_predict(demo_corpus):
-    from training.data import load_audio
-    from training.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-    from training.evaluate import predict_timeline
-
-    stage1, meta1 = load_checkpoint(DEFAULT_STAGE1)
-    stage2, meta2 = load_checkpoint(DEFAULT_STAGE2)
-    assert (meta1.stage, stage1.head_kind, meta2.stage, stage2.head_kind) == (1, "utterance", 2, "sequence")
-    assert meta1.metrics["val_accuracy"] > 0.5  # held-out voices; chance is 1/6
-    samples = load_audio(sorted(demo_corpus.crema_d.glob("*.wav"))[0])
-    for model in (stage1, stage2):
-        timeline = predict_timeline(model, samples)
-        assert timeline.values.shape[1] == 6 and len(timeline.times) >= 1

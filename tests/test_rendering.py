@@ -10,12 +10,12 @@ import soundfile
 
 from dser.emotions import EMOTIONS, one_hot
 from dser.timeline import Timeline
-from rendering.animation import animate
-from rendering.arkit import ARKIT_BLENDSHAPES, INDEX
-from rendering.avatar import AvatarError, load_avatar
-from rendering.encode import EncodeError, encode_video
-from rendering.render import FaceRenderer
-from rendering.video import RenderInputError, RenderOptions, render_pair, render_video
+from rendering.face.animation import animate
+from rendering.face.arkit import ARKIT_BLENDSHAPES, INDEX
+from rendering.face.avatar import AvatarError, load_avatar
+from rendering.face.encode import EncodeError, encode_video
+from rendering.face.render import FaceRenderer
+from rendering.face.video import RenderInputError, RenderOptions, render_pair, render_video
 
 SMALL = RenderOptions(size=96)
 
@@ -78,10 +78,20 @@ def test_weights_stay_in_unit_range_for_any_mixture(speech):
 
 def test_silence_keeps_the_jaw_closed_and_speech_opens_it(speech, silence):
     quiet = animate(soundfile.read(str(silence))[0], 16000, constant("neutral"))
-    assert quiet.weights[:, INDEX["jawOpen"]].max() == 0
+    assert quiet.weights[:, INDEX["jawOpen"]].max() == 0 and quiet.mouth_source == "silence"
     samples, rate = soundfile.read(str(speech), dtype="float32")
     talking = animate(samples, rate, constant("neutral"))
     assert talking.weights[:, INDEX["jawOpen"]].max() > 0.2
+
+
+def test_speech_is_lip_synced_from_recognised_phonemes_not_the_energy_fallback(speech):
+    """The energy jaw only opens and closes; phonemes also round and spread the lips. If the
+    recogniser broke (a changed `hama`, a missing model file), the fallback would take over
+    silently: this test fails instead."""
+    samples, rate = soundfile.read(str(speech), dtype="float32")
+    talking = animate(samples, rate, constant("neutral"))
+    assert talking.mouth_source == "phonemes"
+    assert talking.weights[:, [INDEX["mouthFunnel"], INDEX["mouthPucker"]]].max() > 0.1
 
 
 def _region(avatar, shape: str, n: int = 40) -> np.ndarray:

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from annotator.models import Clip
+from corpus.models import Clip
 from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_create_user_refuses_a_weak_password_and_keeps_no_user():
     assert not User.objects.filter(username="weak").exists()
 
 
-@pytest.mark.parametrize("url", ["/", "/admin/", "/admin/annotator/clip/", "/media/clips/x.wav"])
+@pytest.mark.parametrize("url", ["/", "/admin/", "/admin/corpus/clip/", "/media/clips/x.wav"])
 def test_every_page_needs_login(client, url):
     response = client.get(url)
     assert response.status_code == 302
@@ -71,12 +71,12 @@ def test_an_annotator_cannot_open_the_admin(client, annotator):
     client.force_login(annotator)
     response = client.get("/admin/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
-    assert client.get("/admin/annotator/clip/").status_code == 302
+    assert client.get("/admin/corpus/clip/").status_code == 302
 
 
 def test_an_ml_engineer_cannot_manage_the_corpus(client, engineer):
     client.force_login(engineer)
-    assert client.get("/admin/annotator/clip/").status_code == 302
+    assert client.get("/admin/corpus/clip/").status_code == 302
 
 
 def test_only_admins_fetch_clip_audio(client, annotator, admin_user, media_root):
@@ -93,7 +93,7 @@ def test_only_admins_fetch_clip_audio(client, annotator, admin_user, media_root)
 def test_an_admin_manages_clips(client, admin_user):
     Clip.objects.create(dataset="d", key="a", source_path="/x/a.wav", duration_s=1.0)
     client.force_login(admin_user)
-    response = client.get("/admin/annotator/clip/")
+    response = client.get("/admin/corpus/clip/")
     assert response.status_code == 200
     assert b"d:a" in response.content or b">a<" in response.content
 

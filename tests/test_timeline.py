@@ -2,8 +2,11 @@
 import numpy as np
 import pytest
 
-from dser.emotions import EMOTIONS, one_hot, to_emotion
+from dser.datasets import to_emotion
+from dser.emotions import EMOTIONS, one_hot
 from dser.timeline import Timeline
+
+pytestmark = pytest.mark.pure
 
 
 def test_it_interpolates_linearly_and_holds_outside_the_keyframes():

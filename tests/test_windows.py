@@ -4,9 +4,12 @@ import pytest
 import torch
 
 from dser.windows import PARAM_HIGH_S, PARAM_LOW_S, WindowParams, clip_seed, draw_params
-from training.model import DSERModel, SAMPLE_RATE
-from training.checkpoint import load_backbone
-from training.windows import sliding_window_timeline, window_batch
+from dser.audio import SAMPLE_RATE
+from training.ml.model import DSERModel
+from training.ml.checkpoint import load_backbone
+from training.ml.windows import sliding_window_timeline, window_batch
+
+pytestmark = pytest.mark.pure
 
 
 @pytest.mark.parametrize("duration, window, stride", [(3.3, 1.4, 1.0), (2.0, 1.0, 0.5), (5.0, 0.3, 1.2), (1.0, 1.4, 1.0)])

@@ -18,16 +18,16 @@ from pathlib import Path
 
 import torch
 
+from dser.audio import SAMPLE_RATE, load_audio
 from dser.emotions import EMOTIONS
-from dser.windows import WindowParams
-from training.checkpoint import CheckpointError, load_checkpoint
-from training.data import load_audio
-from training.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-from training.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
-from training.model import SAMPLE_RATE
-from training.plots import plot_timelines
-from training.stage1 import Stage1Config, train_ser
-from training.stage2 import Stage2Config, label_windows, train_seq
+from dser.files import write_text_atomic
+from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
+from training.ml.checkpoint import CheckpointError, load_checkpoint
+from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from training.ml.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
+from training.ml.plots import plot_timelines
+from training.ml.stage1 import Stage1Config, train_ser
+from training.ml.stage2 import VAL_METRIC, Stage2Config, label_windows, train_seq
 
 
 def _add_config(parser: argparse.ArgumentParser, config_class, skip=()) -> None:
@@ -48,8 +48,9 @@ def _config(args, config_class):
 
 
 def _window_args(parser):
-    parser.add_argument("--window", type=float, default=1.4, help="sliding window of utterance models (s)")
-    parser.add_argument("--stride", type=float, default=1.0, help="sliding-window stride (s)")
+    parser.add_argument("--window", type=float, default=STAGE2_TARGET_PARAMS.window_s,
+                        help="sliding window of utterance models (s)")
+    parser.add_argument("--stride", type=float, default=STAGE2_TARGET_PARAMS.stride_s, help="sliding-window stride (s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +104,7 @@ def run(args) -> None:
         print(f"labelled {count} files -> {args.out}")
     elif args.command == "train-seq":
         result = train_seq(args.targets, args.out, _config(args, Stage2Config), progress)
-        print(f"best validation MAE {result['val_mae']:.4f} in {result['seconds']:.0f} s -> {args.out}")
+        print(f"best validation MAE to its stage-1 targets {result[VAL_METRIC]:.4f} in {result['seconds']:.0f} s -> {args.out}")
     elif args.command == "evaluate":
         if args.data:
             rows, metric = accuracy_rows(args.checkpoints, args.data, progress), "accuracy"
@@ -112,7 +113,7 @@ def run(args) -> None:
                                     progress), "mae"
         print(format_table(rows, metric))
         if args.json:
-            args.json.write_text(json.dumps(rows, indent=1))
+            write_text_atomic(args.json, json.dumps(rows, indent=1))
     elif args.command == "predict":
         predict(args)
 

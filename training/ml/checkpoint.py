@@ -1,0 +1,84 @@
+"""Checkpoints: a directory holding the whole model, loadable offline.
+
+    config.json        the wav2vec2 backbone's Hugging Face config
+    model.safetensors  every weight: backbone and head
+    dser.json          stage, head kind, emotions, provenance, metrics
+
+A backbone to start training from is a Hugging Face hub id or a directory
+(`facebook/wav2vec2-base`), or "tiny" for the small from-scratch architecture.
+"""
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import safetensors.torch
+from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+from dser.emotions import EMOTIONS
+from dser.files import atomic_path
+from training.ml.model import DSERModel, tiny_config
+
+METADATA = "dser.json"
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+@dataclass
+class Metadata:
+    stage: int  # 1 utterance, 2 sequence, 3 sequence fine-tuned with DPO
+    head: str
+    emotions: list[str] = field(default_factory=lambda: list(EMOTIONS))
+    provenance: dict = field(default_factory=dict)  # command, data, base checkpoint, time
+    metrics: dict = field(default_factory=dict)
+
+
+def load_backbone(name: str, freeze_feature_encoder: bool = True) -> Wav2Vec2Model:
+    """'tiny' (from scratch), a local directory, or a hub id (offline if HF_HUB_OFFLINE=1)."""
+    backbone = Wav2Vec2Model(tiny_config()) if name == "tiny" else Wav2Vec2Model.from_pretrained(name)
+    if freeze_feature_encoder:
+        backbone.freeze_feature_encoder()
+    return backbone
+
+
+def save_checkpoint(model: DSERModel, directory: Path, metadata: Metadata) -> Path:
+    """Write `model` to `directory` (created); each file is written, then renamed into place."""
+    directory = Path(directory)
+    metadata.provenance.setdefault("saved_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
+    writers = {
+        "config.json": lambda p: model.backbone.config.to_json_file(p),
+        "model.safetensors": lambda p: safetensors.torch.save_file(state, str(p), metadata={"format": "pt"}),
+        METADATA: lambda p: p.write_text(json.dumps(asdict(metadata), indent=2)),
+    }
+    for name, write in writers.items():
+        with atomic_path(directory / name) as partial:
+            write(partial)
+    return directory
+
+
+def load_metadata(directory: Path) -> Metadata:
+    path = Path(directory) / METADATA
+    if not path.is_file():
+        raise CheckpointError(f"{directory} is not a DSER checkpoint (no {METADATA})")
+    data = json.loads(path.read_text())
+    if data.get("emotions") != list(EMOTIONS):
+        raise CheckpointError(f"{directory} predicts {data.get('emotions')}, not {list(EMOTIONS)}")
+    return Metadata(**data)
+
+
+def load_checkpoint(directory: Path, map_location: str = "cpu") -> tuple[DSERModel, Metadata]:
+    """The model (in eval mode) and its metadata. Raises CheckpointError on anything missing."""
+    directory = Path(directory)
+    metadata = load_metadata(directory)
+    for name in ("config.json", "model.safetensors"):
+        if not (directory / name).is_file():
+            raise CheckpointError(f"{directory} has no {name}")
+    backbone = Wav2Vec2Model(Wav2Vec2Config.from_json_file(str(directory / "config.json")))
+    model = DSERModel(backbone, metadata.head)
+    state = safetensors.torch.load_file(str(directory / "model.safetensors"), device=map_location)
+    model.load_state_dict(state, strict=True)
+    return model.eval(), metadata
+

@@ -1,0 +1,64 @@
+"""Evaluation: accuracy of utterance models on labelled utterances; MAE of sequence models
+and of utterance models' sliding windows against reference timelines, side by side."""
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from dser.audio import SAMPLE_RATE, load_audio
+from dser.timeline import Timeline
+from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
+from training.ml.checkpoint import load_checkpoint
+from training.ml.data import find_utterances, label_index
+from training.ml.stage1 import evaluate_utterances
+from training.ml.stage2 import read_jsonl, timeline_mae
+from training.ml.windows import sequence_timeline, sliding_window_timeline
+
+
+def predict_timeline(model, samples: np.ndarray, params: WindowParams = STAGE2_TARGET_PARAMS) -> Timeline:
+    """A sequence model's own timeline, or an utterance model's over sliding windows."""
+    if model.head_kind == "sequence":
+        return sequence_timeline(model, samples)
+    return sliding_window_timeline(model, samples, params)
+
+
+def accuracy_rows(checkpoints: list[Path], data: list[Path], progress: bool = True) -> list[dict]:
+    utterances, _ = find_utterances(data)
+    if not utterances:
+        raise ValueError("no labelled utterances found")
+    audio = [load_audio(u.path) for u in tqdm(utterances, desc="load audio", disable=not progress)]
+    labels = [label_index(u.emotion) for u in utterances]
+    rows = []
+    for checkpoint in checkpoints:
+        model, metadata = load_checkpoint(checkpoint)
+        if model.head_kind != "utterance":
+            raise ValueError(f"{checkpoint} is a sequence model; accuracy needs an utterance model")
+        scores = evaluate_utterances(model, audio, labels)
+        rows.append({"checkpoint": str(checkpoint), "stage": metadata.stage, "method": "utterance",
+                     "accuracy": scores["accuracy"], "n": len(labels), "recall": scores["recall"]})
+    return rows
+
+
+def mae_rows(checkpoints: list[Path], reference: Path, params: WindowParams = STAGE2_TARGET_PARAMS,
+             progress: bool = True) -> list[dict]:
+    rows = read_jsonl(reference)
+    clips = [(load_audio(Path(r["audio"])), Timeline.from_json(r["timeline"]))
+             for r in tqdm(rows, desc="load audio", disable=not progress)]
+    results = []
+    for checkpoint in checkpoints:
+        model, metadata = load_checkpoint(checkpoint)
+        errors = [timeline_mae(predict_timeline(model, samples, params), truth, len(samples) / SAMPLE_RATE)
+                  for samples, truth in clips]
+        method = "sequence" if model.head_kind == "sequence" else \
+            f"sliding window {params.window_s:g}/{params.stride_s:g} s"
+        results.append({"checkpoint": str(checkpoint), "stage": metadata.stage, "method": method,
+                        "mae": float(np.mean(errors)), "n": len(clips)})
+    return results
+
+
+def format_table(rows: list[dict], metric: str) -> str:
+    width = max(len(r["checkpoint"]) for r in rows)
+    lines = [f"{'checkpoint':<{width}}  stage  {'method':<26}  {metric:>8}  {'n':>5}"]
+    lines += [f"{r['checkpoint']:<{width}}  {r['stage']:>5}  {r['method']:<26}  {r[metric]:>8.4f}  {r['n']:>5}"
+              for r in rows]
+    return "\n".join(lines)

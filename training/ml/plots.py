@@ -1,0 +1,58 @@
+"""Pictures of training and prediction: training curves (with their JSON) and emotion timelines."""
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from dser.emotions import EMOTIONS  # noqa: E402
+from dser.files import atomic_path, write_text_atomic  # noqa: E402
+from dser.timeline import Timeline  # noqa: E402
+
+EMOTION_COLOURS = {"anger": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "joy": "#ffbf00",
+                   "neutral": "#9e9e9e", "sadness": "#1f77b4"}
+
+
+def save_history(history: list[dict], directory: Path, title: str) -> None:
+    """Write `training_history.json` and `training_curves.png` (losses left, metrics right)."""
+    directory = Path(directory)
+    write_text_atomic(directory / "training_history.json", json.dumps(history, indent=1))
+    epochs = [record["epoch"] for record in history]
+    losses = [key for key in history[0] if key.endswith("loss")]
+    metrics = [key for key in history[0] if key.startswith("val_") and not key.endswith("loss")]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for key in losses:
+        left.plot(epochs, [r[key] for r in history], marker="o", label=key)
+    for key in metrics:
+        right.plot(epochs, [r[key] for r in history], marker="o", label=key)
+    left.set(xlabel="epoch", title="loss")
+    right.set(xlabel="epoch", title="validation")
+    for axis in (left, right):
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.suptitle(title)
+    figure.tight_layout()
+    with atomic_path(directory / "training_curves.png") as partial:
+        figure.savefig(partial, dpi=100)
+    plt.close(figure)
+
+
+def plot_timelines(timelines: dict[str, Timeline], duration_s: float, target: Path, title: str = "") -> None:
+    """One stacked-area panel per timeline (emotion shares over time), sharing the time axis."""
+    times = np.linspace(0, duration_s, max(2, int(duration_s * 50)))
+    figure, axes = plt.subplots(len(timelines), 1, figsize=(10, 1.8 * len(timelines) + 0.6), sharex=True,
+                                squeeze=False)
+    for axis, (name, timeline) in zip(axes[:, 0], timelines.items()):
+        values = timeline.sample(times)
+        axis.stackplot(times, values.T, labels=EMOTIONS, colors=[EMOTION_COLOURS[e] for e in EMOTIONS], alpha=0.9)
+        axis.set(ylim=(0, 1), xlim=(0, duration_s), ylabel=name)
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    axes[-1, 0].set_xlabel("seconds")
+    figure.suptitle(title)
+    figure.tight_layout()
+    with atomic_path(target) as partial:
+        figure.savefig(partial, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,111 @@
+"""Stage 1: an utterance-level emotion model from labelled utterances (train-ser)."""
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from dser.emotions import EMOTIONS
+from training.ml.checkpoint import Metadata, load_backbone, save_checkpoint
+from dser.audio import load_audio
+from training.ml.data import Augment, find_utterances, label_index, pad_batch, split_by_speaker
+from training.ml.dirichlet import cross_entropy_loss, dirichlet_nll_loss
+from training.ml.plots import save_history
+from training.ml.model import DSERModel
+from training.ml.optim import linear_lr, take_step
+
+
+@dataclass
+class Stage1Config:
+    backbone: str = "facebook/wav2vec2-base"  # hub id, local directory, or "tiny"
+    freeze_feature_encoder: bool = True
+    loss: str = "ce"  # "ce" or "dirichlet"
+    smoothing: float = 0.1  # label smoothing for the Dirichlet loss
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 5e-5  # decays linearly to lr_end
+    lr_end: float = 1e-5
+    weight_decay: float = 1e-4
+    val_fraction: float = 0.2  # share of speakers held out
+    augment: bool = True
+    seed: int = 0
+
+
+def loss_fn(kind: str, smoothing: float):
+    if kind == "ce":
+        return cross_entropy_loss
+    if kind == "dirichlet":
+        return lambda alpha, labels: dirichlet_nll_loss(alpha, labels, smoothing)
+    raise ValueError(f"loss must be 'ce' or 'dirichlet', not {kind!r}")
+
+
+@torch.no_grad()
+def evaluate_utterances(model: DSERModel, audio: list[np.ndarray], labels: list[int], batch_size: int = 16) -> dict:
+    """Accuracy, per-emotion recall and the confusion matrix (rows: truth, columns: prediction)."""
+    model.eval()
+    predictions = []
+    for i in range(0, len(audio), batch_size):
+        batch, lengths = pad_batch(audio[i: i + batch_size])
+        predictions += model(batch, lengths).mean.argmax(-1).tolist()
+    confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), int)
+    for truth, guess in zip(labels, predictions):
+        confusion[truth, guess] += 1
+    recall = {EMOTIONS[k]: float(confusion[k, k] / confusion[k].sum()) for k in range(len(EMOTIONS)) if confusion[k].sum()}
+    return {"accuracy": float(np.trace(confusion) / max(1, len(labels))), "recall": recall,
+            "confusion": confusion.tolist()}
+
+
+def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool = True) -> dict:
+    """Train on the labelled utterances below `data`; keep the best validation checkpoint in `out`."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    utterances, skipped = find_utterances(data)
+    if not utterances:
+        raise ValueError(f"no CREMA-D, RAVDESS or JL-corpus named audio below {', '.join(map(str, data))}")
+    train, val = split_by_speaker(utterances, config.val_fraction, config.seed)
+    if not val:
+        raise ValueError("validation needs at least two speakers")
+    load = lambda items: [load_audio(u.path) for u in tqdm(items, desc="load audio", disable=not progress)]  # noqa: E731
+    train_audio, val_audio = load(train), load(val)
+    train_labels, val_labels = [label_index(u.emotion) for u in train], [label_index(u.emotion) for u in val]
+
+    model = DSERModel(load_backbone(config.backbone, config.freeze_feature_encoder), "utterance")
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    criterion = loss_fn(config.loss, config.smoothing)
+    augment = Augment() if config.augment else (lambda samples, _rng: samples)
+    steps_per_epoch = -(-len(train) // config.batch_size)
+    total, step, best, history = steps_per_epoch * config.epochs, 0, -1.0, []
+    started = time.perf_counter()
+
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = rng.permutation(len(train))
+        losses = []
+        bar = tqdm(range(0, len(order), config.batch_size), desc=f"epoch {epoch}/{config.epochs}", disable=not progress)
+        for first in bar:
+            indices = order[first: first + config.batch_size]
+            audio, lengths = pad_batch([augment(train_audio[i], rng) for i in indices])
+            labels = torch.tensor([train_labels[i] for i in indices])
+            loss = criterion(model(audio, lengths).alpha, labels)
+            lr = linear_lr(step, total, config.lr, config.lr_end)
+            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}"))
+            bar.set_postfix(loss=f"{np.mean(losses):.3f}")
+            step += 1
+        scores = evaluate_utterances(model, val_audio, val_labels, config.batch_size)
+        record = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_accuracy": scores["accuracy"],
+                  "lr": optimiser.param_groups[0]["lr"], "seconds": time.perf_counter() - started}
+        history.append(record)
+        if progress:
+            tqdm.write(f"epoch {epoch}: loss {record['train_loss']:.4f}, val accuracy {scores['accuracy']:.3f}")
+        if scores["accuracy"] > best:
+            best = scores["accuracy"]
+            metrics = {"val_accuracy": best, "val_recall": scores["recall"], "val_confusion": scores["confusion"],
+                       "best_epoch": epoch, "train_utterances": len(train), "val_utterances": len(val),
+                       "val_speakers": sorted({u.speaker for u in val}), "skipped_files": skipped}
+            save_checkpoint(model, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={
+                "command": "train-ser", "data": [str(d) for d in data], "config": asdict(config)}))
+        save_history(history, out, f"stage 1 ({config.loss} loss): best validation accuracy {best:.3f}")
+    return {"val_accuracy": best, "seconds": time.perf_counter() - started, "history": history}

@@ -1,0 +1,161 @@
+"""Stage 2: sequence targets from a stage-1 model over sliding windows (label-windows), and a
+per-frame sequence model trained on them (train-seq)."""
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from dser.audio import SAMPLE_RATE, load_audio
+from dser.files import atomic_path
+from dser.timeline import Timeline, frame_times
+from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
+from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint, save_checkpoint
+from training.ml.data import AUDIO_SUFFIXES, pad_batch
+from training.ml.dirichlet import dirichlet_log_prob
+from training.ml.plots import save_history
+from training.ml.model import DSERModel
+from training.ml.optim import linear_lr, take_step
+from training.ml.windows import sequence_timeline, sliding_window_timeline
+
+
+def timeline_mae(predicted: Timeline, reference: Timeline, duration_s: float, rate: float = 50.0) -> float:
+    """Mean absolute difference of the two timelines at `rate` Hz over the clip, all emotions."""
+    return float(np.abs(predicted.sample_at_rate(rate, duration_s, centred=True)
+                        - reference.sample_at_rate(rate, duration_s, centred=True)).mean())
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Rows of a targets/reference file; relative audio paths are resolved against its folder."""
+    rows = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if line.strip():
+            row = json.loads(line)
+            if "audio" not in row or "timeline" not in row:
+                raise ValueError(f"{path}, line {number}: needs 'audio' and 'timeline'")
+            row["audio"] = str((Path(path).parent / row["audio"]).resolve())
+            rows.append(row)
+    return rows
+
+
+def label_windows(checkpoint: Path, audio_dir: Path, out: Path, params: WindowParams = STAGE2_TARGET_PARAMS,
+                  progress: bool = True) -> int:
+    """Write `out` (JSONL): for every audio file below `audio_dir`, the stage-1 model's
+    sliding-window timeline. Returns the number of files labelled."""
+    model, _ = load_checkpoint(checkpoint)
+    files = sorted(p for p in Path(audio_dir).rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise ValueError(f"no .wav or .flac files below {audio_dir}")
+    out = Path(out)
+    with atomic_path(out) as partial, partial.open("w") as handle:
+        for path in tqdm(files, desc="label windows", unit="file", disable=not progress):
+            samples = load_audio(path)
+            timeline = sliding_window_timeline(model, samples, params)
+            handle.write(json.dumps({
+                "audio": os.path.relpath(path.resolve(), out.parent.resolve()),
+                "duration": len(samples) / SAMPLE_RATE, "timeline": timeline.to_json(),
+                "params": params.to_json(), "checkpoint": str(checkpoint),
+            }) + "\n")
+    return len(files)
+
+
+# Stage 2's validation metric: MAE to the stage-1 targets of held-out files (agreement with
+# its teacher; MAE to true timelines is `python -m training evaluate --reference`).
+VAL_METRIC = "val_mae_to_stage1_targets"
+
+
+@dataclass
+class Stage2Config:
+    init: str = ""  # stage-1 checkpoint whose backbone starts stage 2 (else `backbone`)
+    backbone: str = "facebook/wav2vec2-base"
+    freeze_feature_encoder: bool = True
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 5e-5
+    lr_end: float = 1e-5
+    weight_decay: float = 1e-4
+    crop_s: float = 4.0  # training crops (aligned to model frames); validation sees whole clips
+    val_fraction: float = 0.2
+    seed: int = 0
+
+
+def _initial_model(config: Stage2Config) -> DSERModel:
+    if config.init:
+        stage1, _ = load_checkpoint(Path(config.init))
+        backbone = stage1.backbone
+        if config.freeze_feature_encoder:
+            backbone.freeze_feature_encoder()
+    else:
+        backbone = load_backbone(config.backbone, config.freeze_feature_encoder)
+    return DSERModel(backbone, "sequence")
+
+
+def _crop(samples: np.ndarray, crop_s: float, hop: int, rng) -> tuple[np.ndarray, float]:
+    """A random crop of at most `crop_s` starting on a frame boundary, and its start time."""
+    longest = int(crop_s * SAMPLE_RATE) // hop * hop
+    start = 0
+    if len(samples) > longest:
+        start = int(rng.integers(0, (len(samples) - longest) // hop + 1)) * hop
+    piece = samples[start: start + longest]
+    return piece, start / SAMPLE_RATE
+
+
+def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines) -> torch.Tensor:
+    """Per-frame Dirichlet NLL of the target mixtures, averaged over real frames."""
+    output = model(audio, lengths)
+    times = frame_times(output.alpha.shape[1], model.frame_rate, centred=True)
+    targets = torch.from_numpy(np.stack([t.sample(times + offset) for t, offset in zip(timelines, offsets)])).float()
+    log_prob = dirichlet_log_prob(output.alpha, targets)  # (B, T)
+    return -(log_prob * output.mask).sum() / output.mask.sum()
+
+
+def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = True) -> dict:
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    rows = read_jsonl(targets)
+    order = rng.permutation(len(rows))
+    n_val = max(1, round(len(rows) * config.val_fraction))
+    if len(rows) < 2:
+        raise ValueError("train-seq needs at least two labelled files (one for validation)")
+    val_rows, train_rows = [rows[i] for i in order[:n_val]], [rows[i] for i in order[n_val:]]
+    load = lambda items: [(load_audio(Path(r["audio"])), Timeline.from_json(r["timeline"]))  # noqa: E731
+                          for r in tqdm(items, desc="load audio", disable=not progress)]
+    train, val = load(train_rows), load(val_rows)
+    model = _initial_model(config)
+    hop = int(SAMPLE_RATE / model.frame_rate)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    total, step, best, history = -(-len(train) // config.batch_size) * config.epochs, 0, float("inf"), []
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        losses = []
+        order = rng.permutation(len(train))
+        for first in tqdm(range(0, len(train), config.batch_size), desc=f"epoch {epoch}/{config.epochs}",
+                          disable=not progress):
+            batch = [train[i] for i in order[first: first + config.batch_size]]
+            crops = [_crop(samples, config.crop_s, hop, rng) for samples, _ in batch]
+            audio, lengths = pad_batch([piece for piece, _ in crops])
+            loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch])
+            lr = linear_lr(step, total, config.lr, config.lr_end)
+            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}"))
+            step += 1
+        model.eval()
+        # Measured against the validation files' stage-1 targets, not against any truth:
+        # how well the sequence model learned its teacher.
+        mae = float(np.mean([timeline_mae(sequence_timeline(model, s), t, len(s) / SAMPLE_RATE) for s, t in val]))
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), VAL_METRIC: mae,
+                        "seconds": time.perf_counter() - started})
+        if progress:
+            tqdm.write(f"epoch {epoch}: loss {history[-1]['train_loss']:.4f}, val MAE to targets {mae:.4f}")
+        if mae < best:
+            best = mae
+            save_checkpoint(model, out, Metadata(stage=2, head="sequence", metrics={
+                VAL_METRIC: mae, "best_epoch": epoch, "train_files": len(train), "val_files": len(val)},
+                provenance={"command": "train-seq", "targets": str(targets), "config": asdict(config)}))
+        save_history(history, out, f"stage 2: best validation MAE to its stage-1 targets {best:.4f}")
+    return {VAL_METRIC: best, "seconds": time.perf_counter() - started, "history": history}
