@@ -111,17 +111,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "training.tasks.*": {"queue": "inference"},
-    "rendering.tasks.*": {"queue": "render"},
+    "rendering.tasks.generate_sequences": {"queue": "inference"},
+    "rendering.tasks.render_sequence": {"queue": "render"},
+    "rendering.tasks.render_comparison": {"queue": "render"},
 }
 # A message not acknowledged within this many seconds is delivered again: longer than
-# the longest task (a DPO run), or it would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600)}
+# the longest task (a DPO run), or it would run twice. Priorities 0 (first) to 9.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600),
+    "queue_order_strategy": "priority", "priority_steps": list(range(10)), "sep": ":",
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # The stage-1 emotion model that makes the sequences annotators compare: a checkpoint
 # directory (default: the embedded one, training/checkpoints/stage1).
 STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(BASE_DIR / "training" / "checkpoints" / "stage1"))
+
+# Render jobs. A running item whose worker shows no sign of life for JOB_STALE_S may be
+# taken over by another worker; a failing item is tried JOB_MAX_ATTEMPTS times, waiting
+# JOB_RETRY_BACKOFF_S, then twice that, ... between tries. The reconciler (Celery beat, every
+# RECONCILE_EVERY_S) re-enqueues what has waited longer than RECONCILE_AFTER_S.
+JOB_STALE_S = env_int("DSER_JOB_STALE_S", 120)
+JOB_MAX_ATTEMPTS = env_int("DSER_JOB_MAX_ATTEMPTS", 3)
+JOB_RETRY_BACKOFF_S = env_int("DSER_JOB_RETRY_BACKOFF_S", 10)
+RECONCILE_AFTER_S = env_int("DSER_RECONCILE_AFTER_S", 300)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-render-jobs": {"task": "rendering.tasks.reconcile", "schedule": env_int("DSER_RECONCILE_EVERY_S", 60)},
+}
 
 # Rendering: a glTF 2.0 head with ARKit-named morph targets; empty = the default Face Cap
 # head from the openfacefx wheel (see README, "Avatar licence").

@@ -12,7 +12,7 @@ import numpy as np
 from dser.timeline import Timeline, frame_count
 from rendering.face.arkit import INDEX
 from rendering.face.expressions import expression_weights
-from rendering.face.lipsync import mouth
+from rendering.face.lipsync import Mouth, mouth
 
 
 class AnimationError(ValueError):
@@ -83,8 +83,10 @@ def head_motion(n_frames: int, fps: float, rng: np.random.Generator) -> np.ndarr
     return sway * amplitude / 1.5
 
 
-def animate(samples: np.ndarray, rate: int, timeline: Timeline, fps: float = 25.0, seed: int = 0) -> Animation:
-    """Animation for mono `samples` at `rate` Hz, with the emotion of `timeline`."""
+def animate(samples: np.ndarray, rate: int, timeline: Timeline, fps: float = 25.0, seed: int = 0,
+            speech: Mouth | None = None) -> Animation:
+    """Animation for mono `samples` at `rate` Hz, with the emotion of `timeline`; `speech`
+    is the clip's mouth if already analysed (lipsync.mouth), else it is analysed here."""
     duration = len(samples) / rate
     n_frames = frame_count(duration, fps)
     if n_frames < 1 or duration < 1 / fps:
@@ -92,7 +94,10 @@ def animate(samples: np.ndarray, rate: int, timeline: Timeline, fps: float = 25.
     if not np.all(np.isfinite(samples)):
         raise AnimationError("audio contains NaN or infinite samples")
     mixtures = timeline.sample_at_rate(fps, duration)[:n_frames]
-    speech = mouth(samples, rate, fps, n_frames)
+    if speech is None:
+        speech = mouth(samples, rate, fps, n_frames)
+    elif speech.weights.shape[0] != n_frames:
+        raise AnimationError(f"the mouth has {speech.weights.shape[0]} frames, the audio {n_frames}")
     weights = combine(speech.weights, expression_weights(mixtures))
     rng = np.random.default_rng(seed)
     closure = blinks(n_frames, fps, rng)[:, None]

@@ -10,9 +10,11 @@ import functools
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from dser.files import atomic_path
 from rendering.face.arkit import ARKIT_BLENDSHAPES, weights_from
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,17 @@ class Mouth:
     recogniser heard speech), "energy" (the fallback jaw) or "silence"."""
     weights: np.ndarray  # (n_frames, 52), read-only: mouth and jaw only
     source: str
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as partial:
+            np.savez(partial, weights=self.weights, source=self.source)
+
+    @classmethod
+    def load(cls, path: Path) -> "Mouth":
+        with np.load(path) as data:
+            weights = data["weights"]
+            weights.flags.writeable = False
+            return cls(weights, str(data["source"]))
 
 
 def mouth(samples: np.ndarray, rate: int, fps: float, n_frames: int) -> Mouth:

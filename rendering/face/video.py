@@ -3,6 +3,7 @@
 The one entry point the CLI and the Celery tasks call. Core (no Django).
 """
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +12,11 @@ import numpy as np
 from dser.audio import SAMPLE_RATE, AudioError, load_audio
 from dser.emotions import EMOTIONS, one_hot
 from dser.files import atomic_path
-from dser.timeline import Timeline
+from dser.timeline import Timeline, frame_count
 from rendering.face.animation import Animation, animate
 from rendering.face.avatar import load_avatar
 from rendering.face.encode import compose_pair, encode_video
-from rendering.face.lipsync import JAW
+from rendering.face.lipsync import JAW, Mouth, mouth
 from rendering.face.render import FaceRenderer
 
 
@@ -49,22 +50,34 @@ def load_timeline(path: Path) -> Timeline:
         raise RenderInputError(f"bad timeline {Path(path).name}: {exc}") from None
 
 
-def render_frames(animation: Animation, options: RenderOptions):
-    """Yield the animation's frames; the OpenGL context lives as long as the generator."""
+def render_frames(animation: Animation, options: RenderOptions, progress: Callable[[int], None] | None = None):
+    """Yield the animation's frames; the OpenGL context lives as long as the generator.
+    `progress(i)` is called every second of video (a job's heartbeat)."""
+    every = max(1, int(round(options.fps)))
     with FaceRenderer(load_avatar(options.avatar), options.size, options.msaa) as renderer:
-        for weights, head in zip(animation.weights, animation.head):
+        for i, (weights, head) in enumerate(zip(animation.weights, animation.head)):
+            if progress and i % every == 0:
+                progress(i)
             yield renderer.render(weights, tuple(head))
 
 
-def render_video(audio: Path, timeline: Timeline, target: Path, options: RenderOptions = RenderOptions()) -> Animation:
-    """Render the avatar speaking `audio` with the emotion of `timeline` to `target` (MP4)."""
+def analyse_speech(audio: Path, fps: float) -> Mouth:
+    """The mouth of `audio` (phoneme analysis), to share between the videos of one clip."""
+    samples, rate = read_audio(audio)
+    return mouth(samples, rate, fps, frame_count(len(samples) / rate, fps))
+
+
+def render_video(audio: Path, timeline: Timeline, target: Path, options: RenderOptions = RenderOptions(),
+                 speech: Mouth | None = None, progress: Callable[[int], None] | None = None) -> Animation:
+    """Render the avatar speaking `audio` with the emotion of `timeline` to `target` (MP4).
+    `speech`: the clip's analysed mouth (analyse_speech), if the caller keeps one."""
     samples, rate = read_audio(audio)
     try:
-        animation = animate(samples, rate, timeline, options.fps, options.seed)
+        animation = animate(samples, rate, timeline, options.fps, options.seed, speech)
     except ValueError as exc:
         raise RenderInputError(str(exc)) from None
     load_avatar(options.avatar)  # fail on a bad avatar before ffmpeg starts
-    encode_video(render_frames(animation, options), animation.n_frames, (options.size, options.size),
+    encode_video(render_frames(animation, options, progress), animation.n_frames, (options.size, options.size),
                  options.fps, Path(audio), Path(target))
     return animation
 

@@ -7,6 +7,7 @@
 A backbone to start training from is a Hugging Face hub id or a directory
 (`facebook/wav2vec2-base`), or "tiny" for the small from-scratch architecture.
 """
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -57,6 +58,20 @@ def save_checkpoint(model: DSERModel, directory: Path, metadata: Metadata) -> Pa
         with atomic_path(directory / name) as partial:
             write(partial)
     return directory
+
+
+def checkpoint_hash(directory: Path) -> str:
+    """sha256 of a checkpoint's weights and metadata: what identifies the model that made a
+    prediction, wherever the directory is later moved."""
+    digest = hashlib.sha256()
+    for name in ("model.safetensors", METADATA):
+        path = Path(directory) / name
+        if not path.is_file():
+            raise CheckpointError(f"{directory} has no {name}")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def load_metadata(directory: Path) -> Metadata:

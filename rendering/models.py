@@ -1,0 +1,182 @@
+"""Render jobs: what an admin scheduled (RenderBatch), and the work it makes per clip:
+one inference step (BatchClip) that writes the clip's EmotionSequences, one avatar video
+per sequence (Render), and side-by-side videos of chosen pairs (Comparison).
+
+The database is the source of truth for every item's state; Celery only carries ids. A
+worker claims an item with a conditional update (`Job.claim`), so two workers never work on
+the same item at once, and a claim whose worker died goes stale and can be taken over.
+"""
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Greatest, Least
+from django.utils import timezone
+
+from corpus.models import Clip
+from dser.timeline import Timeline
+from dser.windows import WindowParams
+
+
+class Status(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+
+class Job(models.Model):
+    """An item a worker does once: claimed, worked on while it beats, then done or failed."""
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="The last failure, in full.")
+    claim = models.UUIDField(null=True, blank=True, editable=False, help_text="The attempt that holds the item.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running attempt.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def claim_for_work(cls, pk: int) -> uuid.UUID | None:
+        """Take item `pk` if it is pending, or running under a claim that went stale (its
+        worker died). Returns the new claim, or None if the item is not ours to work on."""
+        token = uuid.uuid4()
+        now = timezone.now()
+        stale = now - timedelta(seconds=settings.JOB_STALE_S)
+        claimable = models.Q(status=Status.PENDING) | models.Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+        taken = cls.objects.filter(claimable, pk=pk).update(
+            status=Status.RUNNING, claim=token, heartbeat_at=now, attempts=models.F("attempts") + 1, updated_at=now)
+        return token if taken else None
+
+    @classmethod
+    def beat(cls, pk: int, token: uuid.UUID) -> None:
+        cls.objects.filter(pk=pk, claim=token).update(heartbeat_at=timezone.now())
+
+    @classmethod
+    def settle(cls, pk: int, token: uuid.UUID, **fields) -> bool:
+        """Write the outcome of attempt `token`; False if another attempt took the item over."""
+        return bool(cls.objects.filter(pk=pk, claim=token, status=Status.RUNNING).update(
+            claim=None, updated_at=timezone.now(), **fields))
+
+
+class RenderBatch(models.Model):
+    """What an admin scheduled: which clips, with which model, how many sequences and pairs."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        CANCELLED = "cancelled"
+
+    dataset = models.CharField(max_length=64, blank=True, help_text="Clips of this dataset (blank: any).")
+    split = models.CharField(max_length=32, blank=True, help_text="Clips of this split (blank: any).")
+    clip_ids = models.JSONField(default=list, blank=True, help_text="Explicit clip ids (empty: the selection above).")
+    limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many clips.")
+    checkpoint = models.CharField(max_length=1024, help_text="Stage-1 checkpoint directory.")
+    checkpoint_hash = models.CharField(max_length=64, help_text="sha256 of the checkpoint's weights and metadata.")
+    sequences_per_clip = models.PositiveSmallIntegerField(default=5)
+    param_low_s = models.FloatField(default=0.25, help_text="Window and stride are drawn from [low, high] s.")
+    param_high_s = models.FloatField(default=1.25)
+    min_distance_s = models.FloatField(default=0.15, help_text="No two (window, stride) pairs closer than this.")
+    seed = models.BigIntegerField(default=0)
+    pairs_per_clip = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Comparisons per clip, chosen reproducibly (blank: every pair).")
+    priority = models.PositiveSmallIntegerField(default=5, help_text="0 (lowest) to 9 (highest).")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    clips = models.ManyToManyField(Clip, through="BatchClip", related_name="render_batches")
+    sequences = models.ManyToManyField("EmotionSequence", related_name="batches", blank=True)
+    comparisons = models.ManyToManyField("Comparison", related_name="batches", blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "render batches"
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} ({self.state})"
+
+
+class BatchClip(Job):
+    """One clip's inference step in a batch: its sequences from the stage-1 model."""
+
+    batch = models.ForeignKey(RenderBatch, on_delete=models.CASCADE, related_name="batch_clips")
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="batch_clips")
+
+    class Meta:
+        ordering = ["batch", "clip"]
+        constraints = [models.UniqueConstraint(fields=["batch", "clip"], name="batch_clip_once")]
+
+    def __str__(self) -> str:
+        return f"{self.clip} in batch {self.batch_id}"
+
+
+class EmotionSequence(models.Model):
+    """A clip's emotion timeline from one model with one (window, stride): what a video shows."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="sequences")
+    checkpoint = models.CharField(max_length=1024)
+    checkpoint_hash = models.CharField(max_length=64)
+    window_s = models.FloatField()
+    stride_s = models.FloatField()
+    timeline = models.JSONField(help_text='{"times": [...], "values": [[6 mixtures], ...]}')
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clip", "window_s", "stride_s"]
+        constraints = [models.UniqueConstraint(fields=["clip", "checkpoint_hash", "window_s", "stride_s"],
+                                               name="sequence_once_per_clip_model_params")]
+
+    def __str__(self) -> str:
+        return f"{self.clip} w{self.window_s:.2f}/s{self.stride_s:.2f}"
+
+    @property
+    def params(self) -> WindowParams:
+        return WindowParams(self.window_s, self.stride_s)
+
+    def get_timeline(self) -> Timeline:
+        return Timeline.from_json(self.timeline)
+
+
+class Render(Job):
+    """The talking-avatar video of one sequence."""
+
+    sequence = models.OneToOneField(EmotionSequence, on_delete=models.CASCADE, related_name="render")
+    file = models.FileField(upload_to="renders/", max_length=512, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the successful attempt.")
+    mouth_source = models.CharField(max_length=16, blank=True, help_text="phonemes, energy or silence")
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"render of {self.sequence}"
+
+
+class Comparison(Job):
+    """Two sequences of a clip side by side, in the left/right order its video shows."""
+
+    clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="comparisons")
+    left = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to="comparisons/", max_length=512, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clip", "pk"]
+        constraints = [
+            models.UniqueConstraint(Least("left", "right"), Greatest("left", "right"), name="comparison_once_per_pair"),
+            models.CheckConstraint(condition=~models.Q(left=models.F("right")), name="comparison_of_two_sequences"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clip}: {self.left_id} vs {self.right_id}"

@@ -1,0 +1,126 @@
+"""Render jobs end to end: real PostgreSQL, Redis and Celery worker processes, the embedded
+stage-1 checkpoint, generated MELD-layout clips, ffmpeg and pyrender."""
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from corpus.models import Clip
+from rendering import services
+from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
+from tests.render_jobs import (
+    STALE_S, Worker, batch_finished, flush_broker, make_unreadable_clip, partial_files, probe_video, wait_for,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PAIRS = 3  # comparisons per clip (of the 10 possible), to keep the run short
+
+
+@pytest.fixture
+def clips(demo_corpus, media_root):
+    flush_broker()
+    call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
+                 "--dataset", "demo", stdout=StringIO(), verbosity=0)
+    return list(Clip.objects.filter(dataset="demo", status=Clip.Status.READY).order_by("pk"))
+
+
+@pytest.fixture
+def workers(media_root):
+    started = []
+
+    def start(name: str = "worker", concurrency: int = 1) -> Worker:
+        started.append(Worker(media_root, name, concurrency))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+    flush_broker()
+
+
+def schedule(clip_ids, **options) -> RenderBatch:
+    out = StringIO()
+    call_command("schedule_renders", "--clips", ",".join(map(str, clip_ids)), "--pairs", str(PAIRS), *options.get(
+        "args", ()), stdout=out)
+    return RenderBatch.objects.get(pk=int(out.getvalue().split()[0]))
+
+
+def assert_complete_without_duplicates(batch: RenderBatch, good_clips, media_root) -> None:
+    for clip in good_clips:
+        sequences = EmotionSequence.objects.filter(clip=clip)
+        assert sequences.count() == 5
+        assert len({(s.window_s, s.stride_s) for s in sequences}) == 5
+        renders = Render.objects.filter(sequence__clip=clip)
+        assert renders.count() == 5 and set(renders.values_list("status", flat=True)) == {Status.DONE}
+        comparisons = Comparison.objects.filter(clip=clip)
+        assert comparisons.count() == PAIRS and set(comparisons.values_list("status", flat=True)) == {Status.DONE}
+        files = sorted(p.name for p in (media_root / "renders" / str(clip.pk)).glob("*.mp4"))
+        assert files == sorted(f"sequence-{s.pk}.mp4" for s in sequences)  # one file per render, no strays
+    assert partial_files(media_root) == []
+
+
+def test_a_batch_makes_sequences_videos_and_comparisons_and_fails_one_bad_clip_alone(clips, workers, media_root):
+    """What was tried: a batch over three clips and one whose audio is unreadable. What must
+    hold: 5 distinct sequences, 5 videos and the requested comparisons per good clip, every
+    video H.264 + AAC of equal length, exactly one failure with its reason; scheduling the
+    same clips again makes no new sequences."""
+    broken = make_unreadable_clip(media_root)
+    good = clips[:3]
+    batch = schedule([c.pk for c in good] + [broken.pk])
+    worker = workers()
+    wait_for(lambda: batch_finished(batch), 300, "the batch to finish", worker)
+
+    assert batch.state == RenderBatch.State.DONE
+    assert_complete_without_duplicates(batch, good, media_root)
+    failed = BatchClip.objects.get(batch=batch, status=Status.FAILED)
+    assert failed.clip == broken and failed.error.startswith("AudioError: cannot read audio garbage.wav")
+    counts = services.batch_counts(batch)
+    assert counts["failures"] == {"AudioError": 1} and counts["clips"]["done"] == 3
+    assert counts["renders"]["done"] == 15 and counts["comparisons"]["done"] == 3 * PAIRS
+
+    for item in [*Render.objects.all(), *Comparison.objects.all()]:
+        video, audio = probe_video(media_root / item.file.name)
+        assert (video["codec_name"], video["pix_fmt"], audio["codec_name"]) == ("h264", "yuv420p", "aac")
+        assert float(video["duration"]) == pytest.approx(float(audio["duration"]), abs=0.05)
+    comparison = Comparison.objects.first()
+    assert probe_video(media_root / comparison.file.name)[0]["width"] == 128  # two 64-pixel faces
+    assert set(Render.objects.values_list("mouth_source", flat=True)) == {"phonemes"}
+
+    again = schedule([c.pk for c in good])
+    wait_for(lambda: batch_finished(again), 120, "the second batch", worker)
+    assert EmotionSequence.objects.count() == 15 and Render.objects.count() == 15
+    assert again.sequences.count() == 15 and again.state == RenderBatch.State.DONE
+
+
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(clips, workers, media_root):
+    """What was tried: SIGKILL of the worker's process group while it renders, then a new
+    worker and the reconciler. What must hold: the batch finishes with one row and one file
+    per item and no temporary files."""
+    batch = schedule([c.pk for c in clips[:2]])
+    first = workers("doomed")
+    wait_for(lambda: Render.objects.filter(status=Status.RUNNING, sequence__batches=batch).exists(), 120,
+             "a render to start", first)
+    first.kill()
+    assert Render.objects.filter(status=Status.RUNNING).exists()  # the dead worker's claim is left behind
+
+    second = workers("survivor")
+    time.sleep(STALE_S + 1)  # the dead worker's heartbeat goes stale
+    call_command("reconcile_jobs", "--older-than", "0", stdout=StringIO())
+    wait_for(lambda: batch_finished(batch), 300, "the batch to finish after the kill", second)
+    assert batch.state == RenderBatch.State.DONE
+    assert_complete_without_duplicates(batch, clips[:2], media_root)
+
+
+def test_a_flushed_broker_is_recovered_by_the_reconciler(clips, workers, media_root):
+    """What was tried: every queued message dropped (Redis flushed) mid-batch. What must hold:
+    the reconciler re-enqueues from the database and the batch finishes."""
+    batch = schedule([c.pk for c in clips[:2]])
+    worker = workers()
+    wait_for(lambda: Render.objects.filter(status=Status.DONE).exists(), 120, "the first video", worker)
+    flush_broker()
+    call_command("reconcile_jobs", "--older-than", "0", stdout=StringIO())
+    wait_for(lambda: batch_finished(batch), 300, "the batch to finish after the flush", worker)
+    assert batch.state == RenderBatch.State.DONE
+    assert_complete_without_duplicates(batch, clips[:2], media_root)
+
