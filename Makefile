@@ -4,13 +4,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 QUEUES ?= default,inference,render
+CONCURRENCY ?= 1
 
 # Tests run against the real PostgreSQL (as their own role, `dser`) and Redis on this
 # machine, started if missing.
 TEST_ENV := DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test test-fast lint-imports setup system worker web checkpoints clean
+.PHONY: demo test test-fast lint-imports setup system worker beat web checkpoints clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
@@ -44,7 +45,11 @@ web:
 	$(VENV)/bin/gunicorn dser.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 worker:
-	$(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency 1 --loglevel INFO
+	$(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency $(CONCURRENCY) --loglevel INFO
+
+# Periodic work (the render-job reconciler): exactly one per deployment.
+beat:
+	$(VENV)/bin/celery -A dser beat --loglevel INFO --schedule $(CURDIR)/var/celerybeat-schedule
 
 # The embedded default checkpoints (training/checkpoints), rebuilt from generated data.
 checkpoints: setup

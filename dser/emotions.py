@@ -3,6 +3,9 @@ import numpy as np
 
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness")
 EMOTION_INDEX = {name: i for i, name in enumerate(EMOTIONS)}
+# One colour per emotion in every plot (training curves, timelines, the admin's sparklines).
+EMOTION_COLOURS = {"anger": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "joy": "#ffbf00",
+                   "neutral": "#9e9e9e", "sadness": "#1f77b4"}
 
 SIMPLEX_TOLERANCE = 1e-4
 

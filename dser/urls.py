@@ -3,9 +3,6 @@ from django.urls import include, path
 
 from dser import views
 
-admin.site.site_header = "DSER preference studio"
-admin.site.site_title = "DSER preference studio"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: a local instance with the generated demo corpus imported, a Celery
-# worker, and the web app on http://127.0.0.1:$PORT. Safe to run again: nothing is redone.
+# `make demo`: a local instance with the generated demo corpus imported and a render batch
+# over it, a Celery worker and beat, and the web app on http://127.0.0.1:$PORT. Safe to run
+# again: nothing is redone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -28,16 +29,24 @@ for account in "admin admins" "annotator annotators" "engineer ml_engineers"; do
   $PY manage.py create_user "$1" --role "$2" --password-env DEMO_PASSWORD >/dev/null
 done
 
-# Its own process group, so that stopping the demo stops make, celery and its children.
-setsid make --no-print-directory worker > var/worker.log 2>&1 &
+# One render batch over the demo clips (the first run only): sequences, avatar videos, pairs.
+if ! $PY manage.py batch_status >/dev/null 2>&1; then
+  echo "Scheduled render batch $($PY manage.py schedule_renders --dataset demo-meld) over the demo clips"
+fi
+
+# Worker and beat in their own process groups, so that stopping the demo stops them and their children.
+setsid make --no-print-directory worker CONCURRENCY=2 > var/worker.log 2>&1 &
 worker=$!
-trap 'kill -- -$worker 2>/dev/null' EXIT
+setsid make --no-print-directory beat > var/beat.log 2>&1 &
+beat=$!
+trap 'kill -- -$worker -$beat 2>/dev/null' EXIT
 
 cat <<MSG
 
   DSER preference studio: http://127.0.0.1:$PORT/
   accounts admin / annotator / engineer, password: $DEMO_PASSWORD
-  Celery worker log: var/worker.log   (Ctrl-C stops both)
+  Render batch progress: http://127.0.0.1:$PORT/admin/rendering/renderbatch/  (as admin)
+  Celery logs: var/worker.log, var/beat.log   (Ctrl-C stops everything)
 
 MSG
 make --no-print-directory web PORT="$PORT"

@@ -8,12 +8,9 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from dser.emotions import EMOTIONS  # noqa: E402
+from dser.emotions import EMOTION_COLOURS, EMOTIONS  # noqa: E402
 from dser.files import atomic_path, write_text_atomic  # noqa: E402
 from dser.timeline import Timeline  # noqa: E402
-
-EMOTION_COLOURS = {"anger": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "joy": "#ffbf00",
-                   "neutral": "#9e9e9e", "sadness": "#1f77b4"}
 
 
 def save_history(history: list[dict], directory: Path, title: str) -> None:

@@ -1,0 +1,68 @@
+"""The admin pages of render jobs, and who may use them."""
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from corpus.models import Clip
+from rendering import services, tasks
+from rendering.models import EmotionSequence, Render, RenderBatch
+from tests.test_roles import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clip(demo_corpus, media_root):
+    call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
+                 "--dataset", "demo", "--limit", "1", stdout=StringIO(), verbosity=0)
+    return Clip.objects.get(dataset="demo")
+
+
+@pytest.fixture
+def admin_user():
+    return make_user("adm", "admins")
+
+
+@pytest.mark.parametrize("role", ["annotators", "ml_engineers"])
+def test_only_admins_see_schedule_retry_or_cancel_batches(client, clip, role):
+    batch = services.schedule_batch(clip_ids=[clip.pk])
+    client.force_login(make_user("someone", role))
+    for url in ("/admin/rendering/renderbatch/", f"/admin/rendering/renderbatch/{batch.pk}/change/",
+                "/admin/rendering/renderbatch/schedule/"):
+        assert client.get(url).status_code == 403
+    for url in ("/admin/rendering/renderbatch/schedule/", f"/admin/rendering/renderbatch/{batch.pk}/cancel/",
+                f"/admin/rendering/renderbatch/{batch.pk}/retry/"):
+        assert client.post(url, {"dataset": "demo", "sequences": 5, "seed": 0, "priority": 5,
+                                 "min_distance_s": 0.15}).status_code == 403
+    assert RenderBatch.objects.count() == 1 and RenderBatch.objects.get().state == "running"
+
+
+def test_an_admin_schedules_from_the_clip_list_and_follows_the_chain(client, clip, admin_user, settings):
+    settings.RENDER_SIZE = 48
+    client.force_login(admin_user)
+    response = client.post("/admin/corpus/clip/", {"action": "schedule_renders", "_selected_action": [clip.pk]})
+    assert response.status_code == 302 and response["Location"].endswith(f"schedule/?clips={clip.pk}")
+    form = client.get(response["Location"])
+    assert b"1</strong> clip(s) chosen" in form.content
+    response = client.post("/admin/rendering/renderbatch/schedule/", {
+        "clip_ids": str(clip.pk), "sequences": 5, "pairs": 2, "seed": 3, "priority": 7, "min_distance_s": 0.15})
+    batch = RenderBatch.objects.get()
+    assert response.status_code == 302 and (batch.created_by, batch.seed, batch.priority) == (admin_user, 3, 7)
+
+    tasks.generate_sequences(batch.batch_clips.get().pk)
+    render = Render.objects.first()
+    tasks.render_sequence(render.pk)
+    render.refresh_from_db()
+    page = client.get(f"/admin/rendering/renderbatch/{batch.pk}/change/").content.decode()
+    assert "1 done" in page and "Retry failed" in page and "Cancel batch" in page and "<progress" in page
+    sequence = EmotionSequence.objects.first()
+    page = client.get(f"/admin/rendering/emotionsequence/{sequence.pk}/change/").content.decode()
+    assert page.count("<polyline") == 6 and f"/admin/rendering/render/{sequence.render.pk}/change/" in page
+    page = client.get(f"/admin/rendering/render/{render.pk}/change/").content.decode()
+    assert f'<video controls preload="metadata" width="256" src="/media/{render.file.name}"' in page
+    assert client.get("/admin/rendering/renderbatch/").status_code == 200
+
+    response = client.post(f"/admin/rendering/renderbatch/{batch.pk}/cancel/")
+    batch.refresh_from_db()
+    assert response.status_code == 302 and batch.state == RenderBatch.State.CANCELLED

@@ -1,0 +1,113 @@
+"""Render-job rules without a worker: tasks run in this process, messages are not sent
+(the test transaction never commits), so each rule is checked on its own."""
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from corpus.models import Clip
+from rendering import services, tasks
+from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
+from training.ml.defaults import DEFAULT_STAGE2
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clip(demo_corpus, media_root):
+    call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
+                 "--dataset", "demo", "--limit", "1", stdout=StringIO(), verbosity=0)
+    return Clip.objects.get(dataset="demo")
+
+
+@pytest.fixture
+def batch(clip):
+    return services.schedule_batch(clip_ids=[clip.pk], pairs=2)
+
+
+def test_a_task_delivered_twice_writes_one_row_and_one_file(batch, media_root, settings):
+    settings.RENDER_SIZE = 48
+    item = batch.batch_clips.get()
+    tasks.generate_sequences(item.pk)
+    tasks.generate_sequences(item.pk)  # the same message again: the row is done, nothing happens
+    assert EmotionSequence.objects.count() == 5 and Render.objects.count() == 5 and Comparison.objects.count() == 2
+    render = Render.objects.first()
+    tasks.render_sequence(render.pk)
+    tasks.render_sequence(render.pk)
+    render.refresh_from_db()
+    assert (render.status, render.attempts) == (Status.DONE, 1)
+    assert sorted(p.name for p in (media_root / "renders" / str(batch.batch_clips.get().clip_id)).iterdir()) == [
+        "mouth-25fps.npz", f"sequence-{render.sequence_id}.mp4"]
+
+
+def test_only_one_of_two_workers_claims_an_item_and_a_dead_claim_can_be_taken_over(batch, settings):
+    item = batch.batch_clips.get()
+    first = BatchClip.claim_for_work(item.pk)
+    assert first is not None and BatchClip.claim_for_work(item.pk) is None
+    BatchClip.objects.filter(pk=item.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=settings.JOB_STALE_S + 1))
+    second = BatchClip.claim_for_work(item.pk)
+    assert second not in (None, first)
+    assert not BatchClip.settle(item.pk, first, status=Status.DONE)  # the dead attempt's late result is refused
+    assert BatchClip.settle(item.pk, second, status=Status.DONE)
+
+
+def test_a_failing_item_retries_with_backoff_then_fails_with_its_reason(batch, monkeypatch, settings,
+                                                                        django_capture_on_commit_callbacks):
+    """What was tried: an encoder that fails every time. What must hold: the render is retried
+    JOB_MAX_ATTEMPTS times with growing delays, then `failed` with the reason."""
+    tasks.generate_sequences(batch.batch_clips.get().pk)
+    render = Render.objects.first()
+    sent = []
+    monkeypatch.setattr(tasks, "render_video", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(services.current_app, "send_task", lambda name, args, countdown, priority: sent.append(
+        (name, args, countdown)))
+    for _ in range(settings.JOB_MAX_ATTEMPTS):
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.render_sequence(render.pk)
+    render.refresh_from_db()
+    assert (render.status, render.attempts, render.error) == (Status.FAILED, 3, "OSError: disk full")
+    backoff = settings.JOB_RETRY_BACKOFF_S
+    assert sent == [("rendering.tasks.render_sequence", [render.pk], backoff),
+                    ("rendering.tasks.render_sequence", [render.pk], 2 * backoff)]
+    assert services.batch_counts(batch)["failures"] == {"OSError": 1}
+
+
+def test_an_error_no_retry_can_fix_fails_at_once(batch, clip, media_root):
+    (media_root / clip.audio.name).write_bytes(b"not a wav")
+    item = batch.batch_clips.get()
+    tasks.generate_sequences(item.pk)
+    item.refresh_from_db()
+    assert (item.status, item.attempts) == (Status.FAILED, 1) and item.error.startswith("AudioError: cannot read audio")
+
+
+def test_cancel_stops_what_has_not_started_and_retry_brings_it_back(batch):
+    services.cancel(batch)
+    batch.refresh_from_db()
+    assert batch.state == RenderBatch.State.CANCELLED and batch.batch_clips.get().status == Status.CANCELLED
+    tasks.generate_sequences(batch.batch_clips.get().pk)  # a message already queued: not claimed, nothing made
+    assert EmotionSequence.objects.count() == 0
+    assert services.retry(list(batch.batch_clips.all())) == 1
+    batch.refresh_from_db()
+    assert batch.state == RenderBatch.State.RUNNING and batch.batch_clips.get().status == Status.PENDING
+
+
+def test_the_commands_schedule_and_report_and_refuse_bad_input(clip):
+    out = StringIO()
+    call_command("schedule_renders", "--dataset", "demo", "--pairs", "all", stdout=out)
+    batch_id = int(out.getvalue())
+    out = StringIO()
+    call_command("batch_status", "--json", stdout=out)
+    status = json.loads(out.getvalue())
+    assert status["id"] == batch_id and status["state"] == "running"
+    assert status["clips"]["pending"] == 1 and status["renders"] == {s: 0 for s in Status.values}
+    with pytest.raises(CommandError, match="stage-1 \\(utterance\\) model"):
+        call_command("schedule_renders", "--checkpoint", str(DEFAULT_STAGE2))
+    with pytest.raises(CommandError, match="not a DSER checkpoint"):
+        call_command("schedule_renders", "--checkpoint", "/nonexistent")
+    with pytest.raises(CommandError, match="no ready clips"):
+        call_command("schedule_renders", "--dataset", "nothing-here")
+    with pytest.raises(CommandError, match="no batch 999"):
+        call_command("batch_status", "999")
