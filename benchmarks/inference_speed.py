@@ -17,7 +17,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2Model
 

@@ -165,7 +165,7 @@ class RenderBatchAdmin(admin.ModelAdmin):
 
 @admin.register(BatchClip)
 class BatchClipAdmin(JobAdmin):
-    list_display = ("clip", "batch", "status", "attempts", "error", "updated_at")
+    list_display = ("clip", "batch", "status", "attempts", "inference_seconds", "error", "updated_at")
     list_filter = ("status", "batch")
     search_fields = ("clip__key",)
     readonly_fields = ("batch", "clip", "sequences") + JobAdmin.readonly_fields

@@ -109,6 +109,7 @@ class BatchClip(Job):
 
     batch = models.ForeignKey(RenderBatch, on_delete=models.CASCADE, related_name="batch_clips")
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="batch_clips")
+    inference_seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the model's forward passes.")
 
     class Meta:
         ordering = ["batch", "clip"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -104,9 +104,10 @@ def chosen_pairs(batch: RenderBatch, clip: Clip, sequences: list[EmotionSequence
 # What workers made ------------------------------------------------------------------------
 
 @transaction.atomic
-def record_sequences(item: BatchClip, token, params: list[WindowParams], timelines: list[Timeline]) -> None:
+def record_sequences(item: BatchClip, token, params: list[WindowParams], timelines: list[Timeline],
+                     seconds: float) -> None:
     """Save a clip's sequences, and create (or reuse) their renders and comparisons."""
-    if not BatchClip.settle(item.pk, token, status=Status.DONE, error=""):
+    if not BatchClip.settle(item.pk, token, status=Status.DONE, error="", inference_seconds=seconds):
         return  # another attempt took the clip over; it records the result
     batch, clip = item.batch, item.clip
     sequences = []
@@ -118,13 +119,35 @@ def record_sequences(item: BatchClip, token, params: list[WindowParams], timelin
     batch.sequences.add(*sequences)
     for sequence in sequences:
         render, _ = Render.objects.get_or_create(sequence=sequence)
-        if render.status == Status.PENDING:
+        if _revive(render):
             enqueue(Render, render.pk, batch.priority)
     for left, right in chosen_pairs(batch, clip, sequences):
-        existing = Comparison.objects.filter(Q(left=left, right=right) | Q(left=right, right=left)).first()
-        batch.comparisons.add(existing or Comparison.objects.create(clip=clip, left=left, right=right))
+        comparison = _comparison(clip, left, right)
+        _revive(comparison)
+        batch.comparisons.add(comparison)
     enqueue_ready_comparisons(Comparison.objects.filter(clip=clip))
     refresh_batch_states(RenderBatch.objects.filter(pk=batch.pk))  # done already if it reused every video
+
+
+def _comparison(clip: Clip, left: EmotionSequence, right: EmotionSequence) -> Comparison:
+    """The pair's comparison: an existing one keeps the left/right order it was shown in."""
+    existing = Comparison.objects.filter(Q(left=left, right=right) | Q(left=right, right=left)).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return Comparison.objects.create(clip=clip, left=left, right=right)
+    except IntegrityError:  # another batch's worker created it just now
+        return Comparison.objects.get(Q(left=left, right=right) | Q(left=right, right=left))
+
+
+def _revive(item: Job) -> bool:
+    """A new batch wants an item a cancelled batch left undone: make it pending again.
+    True if the item is pending (its task should be enqueued)."""
+    if item.status == Status.CANCELLED:
+        type(item).objects.filter(pk=item.pk, status=Status.CANCELLED).update(status=Status.PENDING)
+        item.status = Status.PENDING
+    return item.status == Status.PENDING
 
 
 def enqueue_ready_comparisons(comparisons) -> None:
@@ -159,6 +182,16 @@ def batches_of(model: type[Job], pk: int):
     if model is Render:
         return RenderBatch.objects.filter(sequences__render__pk=pk)
     return RenderBatch.objects.filter(comparisons__pk=pk)
+
+
+def claim(model: type[Job], pk: int):
+    """Claim item `pk` for this attempt (Job.claim_for_work). None if it is not ours to work
+    on, or if no running batch wants it any more (it is then marked cancelled)."""
+    token = model.claim_for_work(pk)
+    if token is not None and not is_wanted(model, pk):
+        model.settle(pk, token, status=Status.CANCELLED)
+        return None
+    return token
 
 
 def is_wanted(model: type[Job], pk: int) -> bool:

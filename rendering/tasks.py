@@ -34,22 +34,20 @@ def stage1_model(checkpoint: str, expected_hash: str):
 @shared_task(name="rendering.tasks.generate_sequences")
 def generate_sequences(batch_clip_id: int) -> None:
     """A clip's sequences: the stage-1 model over each of its drawn (window, stride) pairs."""
-    token = BatchClip.claim_for_work(batch_clip_id)
+    token = services.claim(BatchClip, batch_clip_id)
     if token is None:
         return
     item = BatchClip.objects.select_related("batch", "clip").get(pk=batch_clip_id)
-    if not services.is_wanted(BatchClip, item.pk):
-        BatchClip.settle(item.pk, token, status=Status.CANCELLED)
-        return
     try:
         model = stage1_model(item.batch.checkpoint, item.batch.checkpoint_hash)
         samples = load_audio(default_storage.path(item.clip.audio.name))
         params = services.clip_params(item.batch, item.clip)
+        started = time.perf_counter()
         timelines = [sliding_window_timeline(model, samples, p) for p in params]
     except Exception as error:  # recorded with its reason; retried unless it cannot help
         services.record_failure(BatchClip, item.pk, token, error)
         return
-    services.record_sequences(item, token, params, timelines)
+    services.record_sequences(item, token, params, timelines, time.perf_counter() - started)
 
 
 def render_options(clip) -> RenderOptions:
@@ -72,14 +70,11 @@ def clip_speech(clip, audio: Path, fps: float) -> Mouth:
 @shared_task(name="rendering.tasks.render_sequence")
 def render_sequence(render_id: int) -> None:
     """The avatar video of one sequence."""
-    token = Render.claim_for_work(render_id)
+    token = services.claim(Render, render_id)
     if token is None:
         return
     render = Render.objects.select_related("sequence__clip").get(pk=render_id)
     clip = render.sequence.clip
-    if not services.is_wanted(Render, render.pk):
-        Render.settle(render.pk, token, status=Status.CANCELLED)
-        return
     name = f"renders/{clip.pk}/sequence-{render.sequence_id}.mp4"
     started = time.perf_counter()
     try:
@@ -100,13 +95,10 @@ def render_sequence(render_id: int) -> None:
 @shared_task(name="rendering.tasks.render_comparison")
 def render_comparison(comparison_id: int) -> None:
     """The side-by-side video of a pair, from the two sequences' videos, labelled A (left) and B."""
-    token = Comparison.claim_for_work(comparison_id)
+    token = services.claim(Comparison, comparison_id)
     if token is None:
         return
     comparison = Comparison.objects.select_related("left__render", "right__render").get(pk=comparison_id)
-    if not services.is_wanted(Comparison, comparison.pk):
-        Comparison.settle(comparison.pk, token, status=Status.CANCELLED)
-        return
     name = f"comparisons/{comparison.clip_id}/comparison-{comparison.pk}.mp4"
     started = time.perf_counter()
     try:

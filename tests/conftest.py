@@ -1,3 +1,4 @@
+import io
 import shutil
 from pathlib import Path
 
@@ -6,7 +7,8 @@ import pytest
 from corpus.sources.demo import DemoCorpus, make_demo_corpus
 
 # Fixtures that need the database, a server or generated media: a `pure` test may not use them.
-IMPURE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server", "demo_corpus", "corpus_copy"}
+IMPURE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server", "demo_corpus", "corpus_copy",
+                   "clip"}
 
 
 def pytest_collection_modifyitems(items):
@@ -38,3 +40,15 @@ def media_root(settings, tmp_path) -> Path:
     """Each test writes media into its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def clip(demo_corpus, media_root):
+    """One demo clip imported (dataset "demo"), its WAV under this test's MEDIA_ROOT."""
+    from django.core.management import call_command
+
+    from corpus.models import Clip
+
+    call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
+                 "--dataset", "demo", "--limit", "1", stdout=io.StringIO(), verbosity=0)
+    return Clip.objects.get(dataset="demo")

@@ -6,8 +6,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from dser.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,22 +1,12 @@
 """The admin pages of render jobs, and who may use them."""
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
-from corpus.models import Clip
 from rendering import services, tasks
 from rendering.models import EmotionSequence, Render, RenderBatch
 from tests.test_roles import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clip(demo_corpus, media_root):
-    call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
-                 "--dataset", "demo", "--limit", "1", stdout=StringIO(), verbosity=0)
-    return Clip.objects.get(dataset="demo")
 
 
 @pytest.fixture

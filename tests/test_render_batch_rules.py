@@ -8,19 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from corpus.models import Clip
 from rendering import services, tasks
 from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
 from training.ml.defaults import DEFAULT_STAGE2
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clip(demo_corpus, media_root):
-    call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
-                 "--dataset", "demo", "--limit", "1", stdout=StringIO(), verbosity=0)
-    return Clip.objects.get(dataset="demo")
 
 
 @pytest.fixture
@@ -111,3 +103,16 @@ def test_the_commands_schedule_and_report_and_refuse_bad_input(clip):
         call_command("schedule_renders", "--dataset", "nothing-here")
     with pytest.raises(CommandError, match="no batch 999"):
         call_command("batch_status", "999")
+
+
+def test_a_new_batch_takes_up_what_a_cancelled_batch_left_undone(batch, clip):
+    tasks.generate_sequences(batch.batch_clips.get().pk)
+    services.cancel(batch)
+    assert set(Render.objects.values_list("status", flat=True)) == {Status.CANCELLED}
+    again = services.schedule_batch(clip_ids=[clip.pk], pairs=2)
+    tasks.generate_sequences(again.batch_clips.get().pk)
+    assert EmotionSequence.objects.count() == 5  # the same sequences, reused
+    assert set(Render.objects.values_list("status", flat=True)) == {Status.PENDING}
+    assert set(Comparison.objects.values_list("status", flat=True)) == {Status.PENDING}
+    again.refresh_from_db()
+    assert again.state == RenderBatch.State.RUNNING
