@@ -94,6 +94,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "/media/"  # served by dser.views.media, behind login
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Behind nginx: the internal location that serves MEDIA_ROOT (e.g. "/protected-media/"); Django
+# checks permissions and answers with X-Accel-Redirect. Empty: Django sends the files itself.
+X_ACCEL_PREFIX = env_str("DSER_X_ACCEL_PREFIX", "")
 
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -138,6 +141,12 @@ RECONCILE_AFTER_S = env_int("DSER_RECONCILE_AFTER_S", 300)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-render-jobs": {"task": "rendering.tasks.reconcile", "schedule": env_int("DSER_RECONCILE_EVERY_S", 60)},
 }
+
+# Annotation: how many different annotators judge each comparison (a batch may ask for
+# more), and how long a served comparison stays reserved for its annotator.
+OVERLAP = env_int("DSER_OVERLAP", 1)
+LEASE_S = env_int("DSER_LEASE_S", 600)
+CHANGE_WINDOW_S = env_int("DSER_CHANGE_WINDOW_S", 600)
 
 # Rendering: a glTF 2.0 head with ARKit-named morph targets; empty = the default Face Cap
 # head from the openfacefx wheel (see README, "Avatar licence").

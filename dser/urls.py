@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from annotator.urls import api_urls
 from dser import views
 
 urlpatterns = [
@@ -9,4 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("media/<path:path>", views.media, name="media"),
+    path("", include("annotator.urls")),
+    path("api/v1/", api_urls()),
 ]

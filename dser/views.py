@@ -1,12 +1,11 @@
-from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django.views.static import serve
 
+from dser.http import serve_media
 from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role
 
 
@@ -33,6 +32,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @staff_member_required
 @require_GET
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Clip audio for the admin pages. Annotators get their videos through the annotation
-    views, which check that the comparison is theirs."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    """Media for the admin pages (clip audio, videos), seekable. Annotators get their videos
+    through the annotation API, which checks that the comparison was served to them."""
+    return serve_media(request, path)

@@ -186,7 +186,7 @@ class EmotionSequenceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="timeline")
+    @admin.display(description="emotions over time")
     def plot(self, sequence: EmotionSequence) -> str:
         return timeline_svg(sequence)
 

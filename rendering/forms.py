@@ -18,6 +18,10 @@ class ScheduleForm(forms.Form):
                                       help_text="No two (window, stride) pairs closer than this, in seconds.")
     seed = forms.IntegerField(initial=0)
     priority = forms.IntegerField(initial=5, min_value=0, max_value=9, help_text="0 lowest, 9 highest.")
+    controls = forms.FloatField(initial=0.1, min_value=0.0, max_value=1.0,
+                                help_text="Share of clips that also get a control comparison (a known answer).")
+    overlap = forms.IntegerField(required=False, min_value=1, max_value=20,
+                                 help_text=f"Annotators per comparison (blank: {settings.OVERLAP}).")
 
     def clean_clip_ids(self) -> list[int]:
         raw = self.cleaned_data["clip_ids"]
@@ -31,4 +35,4 @@ class ScheduleForm(forms.Form):
         return {"dataset": data["dataset"], "split": data["split"], "clip_ids": data["clip_ids"],
                 "limit": data["limit"], "checkpoint": data["checkpoint"], "sequences": data["sequences"],
                 "pairs": data["pairs"], "seed": data["seed"], "priority": data["priority"],
-                "min_distance_s": data["min_distance_s"]}
+                "min_distance_s": data["min_distance_s"], "controls": data["controls"], "overlap": data["overlap"]}

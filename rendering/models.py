@@ -88,6 +88,9 @@ class RenderBatch(models.Model):
     pairs_per_clip = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Comparisons per clip, chosen reproducibly (blank: every pair).")
     priority = models.PositiveSmallIntegerField(default=5, help_text="0 (lowest) to 9 (highest).")
+    controls = models.FloatField(default=0.0, help_text="Share of clips that also get a control comparison.")
+    overlap = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Annotators per comparison (blank: the DSER_OVERLAP setting).")
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -120,8 +123,15 @@ class BatchClip(Job):
 
 
 class EmotionSequence(models.Model):
-    """A clip's emotion timeline from one model with one (window, stride): what a video shows."""
+    """A clip's emotion timeline from one model with one (window, stride): what a video shows.
+    A control sequence is a model sequence made worse on purpose (its answer is known)."""
 
+    class Kind(models.TextChoices):
+        MODEL = "model", "model"
+        REVERSED = "reversed", "control: the model sequence reversed in time"
+        NEUTRAL = "neutral", "control: constant neutral"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MODEL)
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="sequences")
     checkpoint = models.CharField(max_length=1024)
     checkpoint_hash = models.CharField(max_length=64)
@@ -132,7 +142,7 @@ class EmotionSequence(models.Model):
 
     class Meta:
         ordering = ["clip", "window_s", "stride_s"]
-        constraints = [models.UniqueConstraint(fields=["clip", "checkpoint_hash", "window_s", "stride_s"],
+        constraints = [models.UniqueConstraint(fields=["clip", "checkpoint_hash", "window_s", "stride_s", "kind"],
                                                name="sequence_once_per_clip_model_params")]
 
     def __str__(self) -> str:
@@ -168,6 +178,8 @@ class Comparison(Job):
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="comparisons")
     left = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
     right = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
+    is_control = models.BooleanField(default=False, help_text="A model sequence against a worse copy of itself.")
+    control_answer = models.CharField(max_length=8, blank=True, help_text="The better side of a control: left or right.")
     file = models.FileField(upload_to="comparisons/", max_length=512, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     render_seconds = models.FloatField(null=True, blank=True)

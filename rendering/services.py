@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from corpus.models import Clip
+from dser.emotions import one_hot
 from dser.timeline import Timeline
 from dser.windows import WindowParams, clip_seed, draw_params
 from rendering.models import UNFINISHED, BatchClip, Comparison, EmotionSequence, Job, Render, RenderBatch, Status
@@ -65,7 +66,8 @@ def check_stage1_checkpoint(checkpoint: str) -> str:
 @transaction.atomic
 def schedule_batch(*, checkpoint: str = "", dataset: str = "", split: str = "", clip_ids=(), limit=None,
                    sequences: int = 5, pairs: int | None = None, seed: int = 0, priority: int = 5,
-                   min_distance_s: float = 0.15, created_by=None) -> RenderBatch:
+                   min_distance_s: float = 0.15, controls: float = 0.0, overlap: int | None = None,
+                   created_by=None) -> RenderBatch:
     """Create a batch over the ready clips selected, and enqueue each clip's inference."""
     checkpoint = checkpoint or settings.STAGE1_CHECKPOINT
     digest = check_stage1_checkpoint(checkpoint)
@@ -73,13 +75,15 @@ def schedule_batch(*, checkpoint: str = "", dataset: str = "", split: str = "", 
         raise ValueError("sequences per clip must be between 2 and 10")
     if pairs is not None and not 1 <= pairs <= sequences * (sequences - 1) // 2:
         raise ValueError(f"pairs per clip must be between 1 and {sequences * (sequences - 1) // 2}")
+    if not 0 <= controls <= 1:
+        raise ValueError("the share of controls must be between 0 and 1")
     clips = select_clips(dataset, split, list(clip_ids), limit)
     if not clips:
         raise ValueError("no ready clips match that selection")
     batch = RenderBatch.objects.create(
         dataset=dataset, split=split, clip_ids=list(clip_ids), limit=limit, checkpoint=str(checkpoint),
         checkpoint_hash=digest, sequences_per_clip=sequences, pairs_per_clip=pairs, seed=seed,
-        priority=priority, min_distance_s=min_distance_s, created_by=created_by)
+        priority=priority, min_distance_s=min_distance_s, controls=controls, overlap=overlap, created_by=created_by)
     items = BatchClip.objects.bulk_create(BatchClip(batch=batch, clip=clip) for clip in clips)
     for item in items:
         enqueue(BatchClip, item.pk, priority)
@@ -110,18 +114,17 @@ def record_sequences(item: BatchClip, token, params: list[WindowParams], timelin
     if not BatchClip.settle(item.pk, token, status=Status.DONE, error="", inference_seconds=seconds):
         return  # another attempt took the clip over; it records the result
     batch, clip = item.batch, item.clip
-    sequences = []
-    for param, timeline in zip(params, timelines):
-        sequence, _ = EmotionSequence.objects.get_or_create(
-            clip=clip, checkpoint_hash=batch.checkpoint_hash, window_s=param.window_s, stride_s=param.stride_s,
-            defaults={"checkpoint": batch.checkpoint, "timeline": timeline.to_json()})
-        sequences.append(sequence)
-    batch.sequences.add(*sequences)
-    for sequence in sequences:
+    sequences = [_sequence(batch, clip, param, timeline) for param, timeline in zip(params, timelines)]
+    shown = chosen_pairs(batch, clip, sequences)
+    if wants_control(batch, clip):
+        shown.append(control_pair(batch, clip, sequences[0]))
+    used = list(dict.fromkeys([*sequences, *(sequence for pair in shown for sequence in pair)]))
+    batch.sequences.add(*used)
+    for sequence in used:
         render, _ = Render.objects.get_or_create(sequence=sequence)
         if _revive(render):
             enqueue(Render, render.pk, batch.priority)
-    for left, right in chosen_pairs(batch, clip, sequences):
+    for left, right in shown:
         comparison = _comparison(clip, left, right)
         _revive(comparison)
         batch.comparisons.add(comparison)
@@ -129,14 +132,45 @@ def record_sequences(item: BatchClip, token, params: list[WindowParams], timelin
     refresh_batch_states(RenderBatch.objects.filter(pk=batch.pk))  # done already if it reused every video
 
 
+def _sequence(batch: RenderBatch, clip: Clip, param: WindowParams, timeline: Timeline,
+              kind: str = EmotionSequence.Kind.MODEL) -> EmotionSequence:
+    sequence, _ = EmotionSequence.objects.get_or_create(
+        clip=clip, checkpoint_hash=batch.checkpoint_hash, window_s=param.window_s, stride_s=param.stride_s, kind=kind,
+        defaults={"checkpoint": batch.checkpoint, "timeline": timeline.to_json()})
+    return sequence
+
+
+def wants_control(batch: RenderBatch, clip: Clip) -> bool:
+    """Whether this clip gets a control comparison: a share `batch.controls` of the clips."""
+    return random.Random(clip_seed(f"{clip.key}/control", batch.seed)).random() < batch.controls
+
+
+def control_pair(batch: RenderBatch, clip: Clip, sequence: EmotionSequence) -> tuple:
+    """A model sequence against a worse copy whose answer is known: reversed in time when the
+    clip's emotion changes (the emotions then come at the wrong moments), else held at neutral
+    (no emotion at all where the model heard one). Shown in a seeded random order."""
+    timeline = sequence.get_timeline()
+    if len(set(timeline.dominant)) > 1:
+        kind, worse = EmotionSequence.Kind.REVERSED, Timeline(timeline.times, timeline.values[::-1])
+    else:
+        kind, worse = EmotionSequence.Kind.NEUTRAL, Timeline([0.0], [one_hot("neutral")])
+    control = _sequence(batch, clip, sequence.params, worse, kind)
+    if random.Random(clip_seed(f"{clip.key}/control-side", batch.seed)).random() < 0.5:
+        return sequence, control
+    return control, sequence
+
+
 def _comparison(clip: Clip, left: EmotionSequence, right: EmotionSequence) -> Comparison:
     """The pair's comparison: an existing one keeps the left/right order it was shown in."""
     existing = Comparison.objects.filter(Q(left=left, right=right) | Q(left=right, right=left)).first()
     if existing:
         return existing
+    is_control = left.kind != right.kind  # a model sequence against its worse copy
+    answer = ("left" if left.kind == EmotionSequence.Kind.MODEL else "right") if is_control else ""
     try:
         with transaction.atomic():
-            return Comparison.objects.create(clip=clip, left=left, right=right)
+            return Comparison.objects.create(clip=clip, left=left, right=right, is_control=is_control,
+                                             control_answer=answer)
     except IntegrityError:  # another batch's worker created it just now
         return Comparison.objects.get(Q(left=left, right=right) | Q(left=right, right=left))
 

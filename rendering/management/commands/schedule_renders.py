@@ -28,13 +28,18 @@ class Command(BaseCommand):
                             help="Comparisons per clip: all (default, 10 for 5 sequences) or N chosen reproducibly.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the parameter draw and the pair order.")
         parser.add_argument("--priority", type=int, default=5, choices=range(10), help="0 lowest, 9 highest.")
+        parser.add_argument("--controls", type=float, default=0.0, metavar="FRACTION",
+                            help="Share of clips that also get a control comparison (default 0).")
+        parser.add_argument("--overlap", type=int, help="Annotators per comparison (default: DSER_OVERLAP).")
         parser.add_argument("--wait", action="store_true", help="Show progress until the batch ends, then its counts.")
 
-    def handle(self, *args, dataset, split, limit, clips, checkpoint, sequences, pairs, seed, priority, wait, **options):
+    def handle(self, *args, dataset, split, limit, clips, checkpoint, sequences, pairs, seed, priority, controls, overlap,
+               wait, **options):
         try:
             clip_ids = [int(pk) for pk in clips.split(",") if pk.strip()]
             batch = services.schedule_batch(checkpoint=checkpoint, dataset=dataset, split=split, clip_ids=clip_ids,
-                                            limit=limit, sequences=sequences, pairs=pairs, seed=seed, priority=priority)
+                                            limit=limit, sequences=sequences, pairs=pairs, seed=seed, priority=priority,
+                                            controls=controls, overlap=overlap)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(str(batch.pk))

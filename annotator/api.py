@@ -1,0 +1,126 @@
+"""The annotation API, /api/v1/: what the annotation page uses and what scripts use
+(`Authorization: Bearer <token>` from `manage.py api_token USERNAME`). OpenAPI schema at
+/api/v1/openapi.json. Every route needs the annotators role; refusals change nothing."""
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import HttpError
+from ninja.security import HttpBearer, django_auth
+from pydantic import Field
+
+from annotator import services
+from annotator.models import ApiToken, Judgment
+from dser.http import serve_media
+from dser.roles import ANNOTATORS, has_role
+from rendering.models import Comparison
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        return ApiToken.user_for(token)
+
+
+api = NinjaAPI(title="DSER preference studio: annotation", version="1", urls_namespace="api",
+               auth=[BearerToken(), django_auth])
+
+
+def annotator(request: HttpRequest):
+    if not has_role(request.auth, ANNOTATORS):
+        raise HttpError(403, "only annotators may use the annotation API")
+    return request.auth
+
+
+class ClipOut(Schema):
+    id: int
+    transcript: str
+
+
+class Mark(Schema):
+    start: float
+    end: float
+    difference: float = Field(description="How much the two sequences differ there (0-1).")
+
+
+class NextOut(Schema):
+    id: int
+    video: str = Field(description="URL of the side-by-side video (range requests allowed).")
+    duration_s: float
+    clip: ClipOut
+    marks: list[Mark] = Field(description="Stretches where the two sequences differ most.")
+    expires_at: datetime = Field(description="Answer before this, or the slot goes to someone else.")
+
+
+class JudgmentIn(Schema):
+    comparison: int
+    choice: Literal["left", "right", "tie", "both_poor"]
+    watched_to_end: bool
+    time_ms: int = Field(ge=0)
+
+
+class ChangeIn(Schema):
+    choice: Literal["left", "right", "tie", "both_poor"]
+
+
+class JudgmentOut(Schema):
+    id: int
+    comparison: int
+    choice: str
+    created_at: datetime
+    changeable: bool
+
+
+def judgment_out(judgment: Judgment) -> dict:
+    return {"id": judgment.pk, "comparison": judgment.comparison_id, "choice": judgment.choice,
+            "created_at": judgment.created_at, "changeable": services.can_change(judgment)}
+
+
+def refused(error: services.Refused) -> HttpError:
+    return HttpError(error.status, str(error))
+
+
+@api.get("/comparisons/next", response={200: NextOut, 204: None}, summary="The next comparison to judge")
+def next_comparison(request):
+    lease = services.serve_next(annotator(request))
+    if lease is None:
+        return Status(204, None)
+    comparison = lease.comparison
+    return Status(200, {
+        "id": comparison.pk, "video": reverse("api:comparison_video", args=[comparison.pk]),
+        "duration_s": comparison.duration_s or 0.0,
+        "clip": {"id": comparison.clip_id, "transcript": comparison.clip.transcript},
+        "marks": services.marks(comparison), "expires_at": lease.expires_at})
+
+
+@api.post("/judgments", response={201: JudgmentOut}, summary="Answer a comparison leased to you")
+def create_judgment(request, body: JudgmentIn):
+    try:
+        judgment = services.judge(annotator(request), body.comparison, body.choice, body.watched_to_end, body.time_ms)
+    except services.Refused as error:
+        raise refused(error) from None
+    return Status(201, judgment_out(judgment))
+
+
+@api.patch("/judgments/{judgment_id}", response=JudgmentOut, summary="Change your answer (for a few minutes)")
+def change_judgment(request, judgment_id: int, body: ChangeIn):
+    try:
+        return judgment_out(services.change(annotator(request), judgment_id, body.choice))
+    except services.Refused as error:
+        raise refused(error) from None
+
+
+@api.get("/judgments", response=list[JudgmentOut], summary="Your latest answers")
+def my_judgments(request):
+    return [judgment_out(j) for j in services.history(annotator(request), limit=50)]
+
+
+@api.get("/comparisons/{comparison_id}/video", url_name="comparison_video", summary="A comparison's video",
+         response={200: None, 206: None})
+def comparison_video(request, comparison_id: int) -> HttpResponse:
+    user = annotator(request)
+    comparison = Comparison.objects.filter(pk=comparison_id).first()
+    if comparison is None or not services.may_watch(user, comparison_id) or not comparison.file:
+        raise HttpError(404, "no such comparison among yours")
+    return serve_media(request, comparison.file.name)

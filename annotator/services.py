@@ -1,0 +1,203 @@
+"""Annotation: serving comparisons under leases, taking judgments, history and progress.
+The page and the API call these and nothing else.
+
+A comparison has `overlap` slots (its batches' overlap, else DSER_OVERLAP). A judgment fills
+a slot; an unanswered lease holds one until it expires. Serving locks the candidate
+comparison's row (PostgreSQL: FOR UPDATE SKIP LOCKED) before counting its open slots, so two
+annotators serving at once never both take its last slot.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import MD5, Cast, Coalesce, Concat
+from django.utils import timezone
+
+from annotator.models import Judgment, Lease
+from annotator.stats.marks import difference_marks
+from corpus.models import Clip
+from rendering.models import Comparison, RenderBatch, Status
+
+
+class Refused(Exception):
+    """A request the rules refuse; `status` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _count(queryset) -> Subquery:
+    return Coalesce(Subquery(queryset.order_by().values("comparison").annotate(n=Count("pk")).values("n")[:1],
+                             output_field=IntegerField()), 0)
+
+
+def open_comparisons(now=None):
+    """Comparisons ready to judge, annotated with `slots` (overlap) and `taken` (judgments +
+    unexpired unanswered leases); only those with a slot left."""
+    now = now or timezone.now()
+    overlap = RenderBatch.objects.filter(comparisons=OuterRef("pk"), overlap__isnull=False).order_by("-overlap")
+    return (Comparison.objects.filter(status=Status.DONE, clip__status=Clip.Status.READY)
+            .annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
+                      judged=_count(Judgment.objects.filter(comparison=OuterRef("pk"))),
+                      held=_count(Lease.objects.filter(comparison=OuterRef("pk"), expires_at__gt=now,
+                                                       judgment__isnull=True)))
+            .filter(slots__gt=F("judged") + F("held")))
+
+
+def serve_next(user) -> Lease | None:
+    """The annotator's current lease if one is still open, else a lease on a new comparison
+    (in an order of its own for each annotator), or None when nothing is left for them."""
+    now = timezone.now()
+    current = Lease.objects.filter(annotator=user, expires_at__gt=now, judgment__isnull=True).first()
+    if current:
+        return current
+    candidates = (open_comparisons(now).exclude(leases__annotator=user)
+                  .annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
+                  .order_by("order").values_list("pk", flat=True))
+    for pk in candidates[:50]:
+        with transaction.atomic():
+            locked = Comparison.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if locked is None or not open_comparisons(now).filter(pk=pk).exists():
+                continue  # another annotator is taking it, or took its last slot
+            try:
+                with transaction.atomic():
+                    return Lease.objects.create(comparison=locked, annotator=user, served_at=now,
+                                                expires_at=now + timedelta(seconds=settings.LEASE_S))
+            except IntegrityError:  # this annotator's other request leased it a moment ago
+                continue
+    return None
+
+
+def marks(comparison: Comparison) -> list[dict]:
+    return difference_marks(comparison.left.get_timeline(), comparison.right.get_timeline(),
+                            comparison.duration_s or comparison.clip.duration_s or 0.0)
+
+
+@transaction.atomic
+def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: int) -> Judgment:
+    """Record the annotator's answer to the comparison leased to them. Refused, and nothing
+    changed: 400 an unknown choice, 409 a second answer, 403 a comparison not (or no longer)
+    leased to them."""
+    if choice not in Judgment.Choice.values:
+        raise Refused(400, f"choice must be one of {', '.join(Judgment.Choice.values)}")
+    if time_ms < 0:
+        raise Refused(400, "time_ms must not be negative")
+    lease = Lease.objects.select_for_update().filter(annotator=user, comparison_id=comparison_id).first()
+    if Judgment.objects.filter(annotator=user, comparison_id=comparison_id).exists():
+        raise Refused(409, "you have already judged this comparison; change it from your history")
+    now = timezone.now()
+    if lease is None or lease.expires_at <= now:
+        raise Refused(403, "this comparison is not leased to you (or the lease expired)")
+    comparison = lease.comparison
+    try:
+        with transaction.atomic():
+            return Judgment.objects.create(
+                annotator=user, comparison=comparison, lease=lease, choice=choice, left_id=comparison.left_id,
+                right_id=comparison.right_id, watched_to_end=watched_to_end, time_ms=time_ms,
+                response_ms=int((now - lease.served_at).total_seconds() * 1000))
+    except IntegrityError:
+        raise Refused(409, "you have already judged this comparison") from None
+
+
+def change(user, judgment_id: int, choice: str) -> Judgment:
+    """Change one's own answer within DSER_CHANGE_WINDOW_S of giving it."""
+    if choice not in Judgment.Choice.values:
+        raise Refused(400, f"choice must be one of {', '.join(Judgment.Choice.values)}")
+    judgment = Judgment.objects.filter(pk=judgment_id, annotator=user).first()
+    if judgment is None:
+        raise Refused(404, "no such judgment of yours")
+    if not can_change(judgment):
+        raise Refused(403, f"answers can be changed for {settings.CHANGE_WINDOW_S // 60} minutes only")
+    judgment.choice, judgment.changed_at = choice, timezone.now()
+    judgment.save(update_fields=["choice", "changed_at"])
+    return judgment
+
+
+def can_change(judgment: Judgment) -> bool:
+    return timezone.now() - judgment.created_at < timedelta(seconds=settings.CHANGE_WINDOW_S)
+
+
+def history(user, limit: int = 10) -> list[Judgment]:
+    return list(Judgment.objects.filter(annotator=user).select_related("comparison__clip")[:limit])
+
+
+@dataclass
+class Progress:
+    done_today: int
+    done: int
+    remaining: int
+
+
+def progress(user) -> Progress:
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    mine = Judgment.objects.filter(annotator=user)
+    remaining = open_comparisons().exclude(leases__annotator=user).count()
+    held = Lease.objects.filter(annotator=user, expires_at__gt=timezone.now(), judgment__isnull=True).count()
+    return Progress(done_today=mine.filter(created_at__gte=today).count(), done=mine.count(),
+                    remaining=remaining + held)
+
+
+def may_watch(user, comparison_id: int) -> bool:
+    """Annotators see only the videos of comparisons served to them."""
+    return Lease.objects.filter(annotator=user, comparison_id=comparison_id).exists()
+
+
+# The admins' dashboard --------------------------------------------------------------------
+
+def dashboard_figures(days: int = 14) -> dict:
+    """Everything the dashboard shows, from the judgments in the database."""
+    from statistics import median
+
+    from annotator.stats.agreement import krippendorff_alpha, percent_agreement
+
+    judgments = list(Judgment.objects.select_related("annotator", "comparison"))
+    since = (timezone.now() - timedelta(days=days - 1)).date()
+    per_day = {since + timedelta(days=i): 0 for i in range(days)}
+    per_annotator: dict[str, dict] = {}
+    by_comparison: dict[int, dict[str, str]] = {}
+    for judgment in judgments:
+        day = timezone.localtime(judgment.created_at).date()
+        if day in per_day:
+            per_day[day] += 1
+        row = per_annotator.setdefault(judgment.annotator.username, {"count": 0, "times": [], "too_fast": 0,
+                                                                     "controls": 0, "controls_right": 0})
+        row["count"] += 1
+        row["times"].append(judgment.response_ms)
+        row["too_fast"] += judgment.response_ms < (judgment.comparison.duration_s or 0) * 1000
+        if judgment.control_correct is not None:
+            row["controls"] += 1
+            row["controls_right"] += judgment.control_correct
+        if not judgment.comparison.is_control:
+            by_comparison.setdefault(judgment.comparison_id, {})[judgment.annotator.username] = judgment.choice
+    annotators = [{"name": name, "count": row["count"], "median_s": median(row["times"]) / 1000,
+                   "too_fast": row["too_fast"], "controls": row["controls"],
+                   "control_accuracy": row["controls_right"] / row["controls"] if row["controls"] else None}
+                  for name, row in sorted(per_annotator.items())]
+    overlapping = [answers for answers in by_comparison.values() if len(answers) >= 2]
+    return {"per_day": list(per_day.items()), "annotators": annotators, "judgments": len(judgments),
+            "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
+            "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(judgments)}
+
+
+def clip_rankings(judgments: list[Judgment]) -> list[dict]:
+    """Per clip, its sequences ranked by Bradley-Terry from the left/right votes (ties and
+    "both poor" carry no preference), with the votes behind each."""
+    from annotator.stats.ranking import bradley_terry
+
+    by_clip: dict[int, list[Judgment]] = {}
+    for judgment in judgments:
+        if not judgment.comparison.is_control:
+            by_clip.setdefault(judgment.comparison.clip_id, []).append(judgment)
+    rankings = []
+    for clip_id, votes in sorted(by_clip.items()):
+        wins = [(j.preferred.pk, (j.right if j.preferred == j.left else j.left).pk) for j in votes if j.preferred]
+        sequences = sorted({s for j in votes for s in (j.left_id, j.right_id)})
+        won = {pk: sum(w == pk for w, _ in wins) for pk in sequences}
+        lost = {pk: sum(loser == pk for _, loser in wins) for pk in sequences}
+        rankings.append({"clip": votes[0].comparison.clip, "votes": len(votes), "ranking": [
+            {"sequence": pk, "score": score, "won": won[pk], "lost": lost[pk]}
+            for pk, score in bradley_terry(sequences, wins)]})
+    return rankings

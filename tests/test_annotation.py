@@ -1,0 +1,159 @@
+"""Assignment, leases, judgments, and the figures admins trust them by."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from annotator import services
+from annotator.models import Judgment, Lease
+from annotator.stats.agreement import krippendorff_alpha, percent_agreement
+from annotator.stats.marks import difference_marks
+from annotator.stats.ranking import bradley_terry
+from dser.emotions import one_hot
+from dser.timeline import Timeline
+from tests.annotation import annotators, make_comparisons
+
+pytestmark = pytest.mark.django_db
+
+
+def judge_all(user, choice="left") -> list[int]:
+    judged = []
+    while (lease := services.serve_next(user)) is not None:
+        services.judge(user, lease.comparison_id, choice, True, 1500)
+        judged.append(lease.comparison_id)
+    return judged
+
+
+def test_each_comparison_goes_to_overlap_different_annotators_and_never_twice_to_one(media_root):
+    comparisons = make_comparisons(media_root, 3, overlap=2)
+    ann, bob, eve = annotators("ann", "bob", "eve")
+    assert sorted(judge_all(ann)) == [c.pk for c in comparisons]
+    assert sorted(judge_all(bob)) == [c.pk for c in comparisons]
+    assert judge_all(eve) == []  # every comparison has its two judgments
+    assert services.serve_next(ann) is None
+    assert Judgment.objects.count() == 6 and Lease.objects.count() == 6
+
+
+def test_each_annotator_gets_the_work_in_an_order_of_their_own(media_root):
+    make_comparisons(media_root, 12, overlap=2)
+    ann, bob = annotators("ann", "bob")
+    assert judge_all(ann) != judge_all(bob)
+
+
+def test_a_served_comparison_is_held_until_answered_then_its_slot_is_gone(media_root):
+    make_comparisons(media_root, 1)
+    ann, bob = annotators("ann", "bob")
+    lease = services.serve_next(ann)
+    assert services.serve_next(ann) == lease  # a reload gets the same comparison back
+    assert services.serve_next(bob) is None  # its only slot is held
+    services.judge(ann, lease.comparison_id, "right", True, 900)
+    assert services.serve_next(bob) is None
+
+
+def test_an_expired_lease_frees_its_slot(media_root):
+    make_comparisons(media_root, 1)
+    ann, bob = annotators("ann", "bob")
+    lease = services.serve_next(ann)
+    Lease.objects.filter(pk=lease.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.serve_next(bob).comparison_id == lease.comparison_id
+    with pytest.raises(services.Refused) as refused:  # ann answers too late
+        services.judge(ann, lease.comparison_id, "left", True, 1)
+    assert refused.value.status == 403 and Judgment.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_annotators_racing_for_the_last_slot_get_one_lease_between_them(media_root):
+    """What was tried: two annotators ask for work at the same instant, one slot left. What
+    must hold: exactly one of them gets it, so exactly one judgment can be made."""
+    comparison = make_comparisons(media_root, 1)[0]
+    users = annotators("ann", "bob")
+    start, leases = threading.Barrier(2), {}
+
+    def ask(user):
+        try:
+            start.wait()
+            leases[user.username] = services.serve_next(user)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [name for name, lease in leases.items() if lease is not None]
+    assert len(winners) == 1 and Lease.objects.filter(comparison=comparison).count() == 1
+
+
+def test_every_refused_judgment_says_why_and_changes_nothing(media_root):
+    first, second = make_comparisons(media_root, 2, overlap=1)
+    ann, bob = annotators("ann", "bob")
+    lease = services.serve_next(ann)
+    other = second if lease.comparison_id == first.pk else first
+    for args, status in [((lease.comparison_id, "maybe", True, 10), 400), ((lease.comparison_id, "left", True, -5), 400),
+                         ((other.pk, "left", True, 10), 403)]:
+        with pytest.raises(services.Refused) as refused:
+            services.judge(ann, *args)
+        assert refused.value.status == status
+    services.judge(ann, lease.comparison_id, "left", True, 10)
+    with pytest.raises(services.Refused) as refused:
+        services.judge(ann, lease.comparison_id, "right", True, 10)
+    assert refused.value.status == 409
+    judgment = Judgment.objects.get()
+    assert (judgment.choice, judgment.left_id, judgment.right_id) == ("left", lease.comparison.left_id,
+                                                                      lease.comparison.right_id)
+    with pytest.raises(services.Refused) as refused:  # someone else's judgment
+        services.change(bob, judgment.pk, "tie")
+    assert refused.value.status == 404 and Judgment.objects.get().choice == "left"
+
+
+def test_an_answer_can_be_changed_within_the_window_only(media_root, settings):
+    make_comparisons(media_root, 1)
+    (ann,) = annotators("ann")
+    lease = services.serve_next(ann)
+    judgment = services.judge(ann, lease.comparison_id, "left", True, 10)
+    assert services.change(ann, judgment.pk, "both_poor").choice == "both_poor"
+    Judgment.objects.filter(pk=judgment.pk).update(created_at=timezone.now() - timedelta(
+        seconds=settings.CHANGE_WINDOW_S + 1))
+    with pytest.raises(services.Refused) as refused:
+        services.change(ann, judgment.pk, "right")
+    assert refused.value.status == 403 and Judgment.objects.get().choice == "both_poor"
+
+
+def test_control_accuracy_and_fast_answers_are_recorded_per_annotator(media_root):
+    make_comparisons(media_root, 4, overlap=2, controls=2)
+    careful, careless = annotators("careful", "careless")
+    judge_all(careful, "left")  # controls' known answer is left
+    while (lease := services.serve_next(careless)) is not None:
+        services.judge(careless, lease.comparison_id, "right", True, 0)
+    figures = {row["name"]: row for row in services.dashboard_figures()["annotators"]}
+    assert (figures["careful"]["controls"], figures["careful"]["control_accuracy"]) == (2, 1.0)
+    assert figures["careless"]["control_accuracy"] == 0.0
+    assert figures["careless"]["too_fast"] == 4  # answered before the 1.2 s videos could play
+
+
+def test_agreement_matches_a_hand_computed_example():
+    # Three comparisons, two annotators: (L, L), (L, R), (R, R). Agreeing pairs 2 of 3.
+    # Krippendorff (nominal): o_LR = o_RL = 1, n_L = n_R = 3, n = 6; D_o = 2/6,
+    # D_e = 2 * 3 * 3 / (6 * 5) = 0.6; alpha = 1 - (1/3) / 0.6 = 4/9.
+    answers = [{"a": "left", "b": "left"}, {"a": "left", "b": "right"}, {"a": "right", "b": "right"}, {"a": "tie"}]
+    assert percent_agreement(answers) == pytest.approx(2 / 3)
+    assert krippendorff_alpha(answers) == pytest.approx(4 / 9)
+    assert krippendorff_alpha([{"a": "left", "b": "left"}]) is None  # no disagreement possible
+
+
+def test_bradley_terry_orders_a_known_case():
+    wins = [("A", "B")] * 3 + [("B", "C")] * 3 + [("A", "C")] * 3 + [("B", "A")]
+    ranking = bradley_terry(["C", "B", "A", "D"], wins)
+    assert [item for item, _ in ranking if item != "D"] == ["A", "B", "C"]
+    assert dict(ranking)["D"] == pytest.approx(0.0, abs=1e-9)  # in no comparison: no evidence either way
+
+
+def test_marks_point_at_where_two_sequences_differ():
+    joy_then_neutral = Timeline([0.0, 0.9, 1.1, 3.0], [one_hot("joy")] * 2 + [one_hot("neutral")] * 2)
+    always_joy = Timeline([0.0], [one_hot("joy")])
+    (mark,) = difference_marks(joy_then_neutral, always_joy, 3.0)
+    assert mark["start"] == pytest.approx(1.0, abs=0.1) and mark["end"] == pytest.approx(3.0)
+    assert difference_marks(always_joy, always_joy, 3.0) == []
