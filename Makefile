@@ -11,7 +11,7 @@ CONCURRENCY ?= 1
 TEST_ENV := DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test test-fast lint-imports setup system worker beat web checkpoints clean
+.PHONY: demo test test-fast screenshots lint-imports setup system worker beat web checkpoints clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
@@ -23,6 +23,11 @@ test: setup lint-imports
 # The pure tests alone (no database, services or generated media): seconds.
 test-fast: $(VENV)/.installed lint-imports
 	HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -m pure $(PYTEST_ARGS)
+
+# The README's pictures of the annotation page and dashboard, taken by the browser tests.
+screenshots: setup
+	scripts/ensure_services.sh postgres
+	$(TEST_ENV) DSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/test_annotation_browser.py
 
 # The architecture rules in .importlinter (cores import no Django; apps point upstream).
 lint-imports: $(VENV)/.installed

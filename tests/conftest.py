@@ -8,7 +8,7 @@ from corpus.sources.demo import DemoCorpus, make_demo_corpus
 
 # Fixtures that need the database, a server or generated media: a `pure` test may not use them.
 IMPURE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server", "demo_corpus", "corpus_copy",
-                   "clip"}
+                   "clip", "pair_video"}
 
 
 def pytest_collection_modifyitems(items):
@@ -52,3 +52,12 @@ def clip(demo_corpus, media_root):
     call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
                  "--dataset", "demo", "--limit", "1", stdout=io.StringIO(), verbosity=0)
     return Clip.objects.get(dataset="demo")
+
+
+@pytest.fixture(scope="session")
+def pair_video(demo_corpus, tmp_path_factory) -> Path:
+    """A real side-by-side avatar video (about 2 s of speech, 160 px faces), rendered once."""
+    from tests.annotation import render_pair_video
+
+    return render_pair_video(sorted(demo_corpus.crema_d.glob("*_NEU_XX.wav"))[0],
+                             tmp_path_factory.mktemp("pair") / "pair.mp4")

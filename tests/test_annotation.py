@@ -26,8 +26,8 @@ def judge_all(user, choice="left") -> list[int]:
     return judged
 
 
-def test_each_comparison_goes_to_overlap_different_annotators_and_never_twice_to_one(media_root):
-    comparisons = make_comparisons(media_root, 3, overlap=2)
+def test_each_comparison_goes_to_overlap_different_annotators_and_never_twice_to_one(pair_video, media_root):
+    comparisons = make_comparisons(pair_video, media_root, 3, overlap=2)
     ann, bob, eve = annotators("ann", "bob", "eve")
     assert sorted(judge_all(ann)) == [c.pk for c in comparisons]
     assert sorted(judge_all(bob)) == [c.pk for c in comparisons]
@@ -36,14 +36,14 @@ def test_each_comparison_goes_to_overlap_different_annotators_and_never_twice_to
     assert Judgment.objects.count() == 6 and Lease.objects.count() == 6
 
 
-def test_each_annotator_gets_the_work_in_an_order_of_their_own(media_root):
-    make_comparisons(media_root, 12, overlap=2)
+def test_each_annotator_gets_the_work_in_an_order_of_their_own(pair_video, media_root):
+    make_comparisons(pair_video, media_root, 12, overlap=2)
     ann, bob = annotators("ann", "bob")
     assert judge_all(ann) != judge_all(bob)
 
 
-def test_a_served_comparison_is_held_until_answered_then_its_slot_is_gone(media_root):
-    make_comparisons(media_root, 1)
+def test_a_served_comparison_is_held_until_answered_then_its_slot_is_gone(pair_video, media_root):
+    make_comparisons(pair_video, media_root, 1)
     ann, bob = annotators("ann", "bob")
     lease = services.serve_next(ann)
     assert services.serve_next(ann) == lease  # a reload gets the same comparison back
@@ -52,8 +52,8 @@ def test_a_served_comparison_is_held_until_answered_then_its_slot_is_gone(media_
     assert services.serve_next(bob) is None
 
 
-def test_an_expired_lease_frees_its_slot(media_root):
-    make_comparisons(media_root, 1)
+def test_an_expired_lease_frees_its_slot(pair_video, media_root):
+    make_comparisons(pair_video, media_root, 1)
     ann, bob = annotators("ann", "bob")
     lease = services.serve_next(ann)
     Lease.objects.filter(pk=lease.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -64,10 +64,10 @@ def test_an_expired_lease_frees_its_slot(media_root):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_annotators_racing_for_the_last_slot_get_one_lease_between_them(media_root):
+def test_two_annotators_racing_for_the_last_slot_get_one_lease_between_them(pair_video, media_root):
     """What was tried: two annotators ask for work at the same instant, one slot left. What
     must hold: exactly one of them gets it, so exactly one judgment can be made."""
-    comparison = make_comparisons(media_root, 1)[0]
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
     users = annotators("ann", "bob")
     start, leases = threading.Barrier(2), {}
 
@@ -87,8 +87,8 @@ def test_two_annotators_racing_for_the_last_slot_get_one_lease_between_them(medi
     assert len(winners) == 1 and Lease.objects.filter(comparison=comparison).count() == 1
 
 
-def test_every_refused_judgment_says_why_and_changes_nothing(media_root):
-    first, second = make_comparisons(media_root, 2, overlap=1)
+def test_every_refused_judgment_says_why_and_changes_nothing(pair_video, media_root):
+    first, second = make_comparisons(pair_video, media_root, 2, overlap=1)
     ann, bob = annotators("ann", "bob")
     lease = services.serve_next(ann)
     other = second if lease.comparison_id == first.pk else first
@@ -109,8 +109,8 @@ def test_every_refused_judgment_says_why_and_changes_nothing(media_root):
     assert refused.value.status == 404 and Judgment.objects.get().choice == "left"
 
 
-def test_an_answer_can_be_changed_within_the_window_only(media_root, settings):
-    make_comparisons(media_root, 1)
+def test_an_answer_can_be_changed_within_the_window_only(pair_video, media_root, settings):
+    make_comparisons(pair_video, media_root, 1)
     (ann,) = annotators("ann")
     lease = services.serve_next(ann)
     judgment = services.judge(ann, lease.comparison_id, "left", True, 10)
@@ -122,8 +122,8 @@ def test_an_answer_can_be_changed_within_the_window_only(media_root, settings):
     assert refused.value.status == 403 and Judgment.objects.get().choice == "both_poor"
 
 
-def test_control_accuracy_and_fast_answers_are_recorded_per_annotator(media_root):
-    make_comparisons(media_root, 4, overlap=2, controls=2)
+def test_control_accuracy_and_fast_answers_are_recorded_per_annotator(pair_video, media_root):
+    make_comparisons(pair_video, media_root, 4, overlap=2, controls=2)
     careful, careless = annotators("careful", "careless")
     judge_all(careful, "left")  # controls' known answer is left
     while (lease := services.serve_next(careless)) is not None:
@@ -131,7 +131,7 @@ def test_control_accuracy_and_fast_answers_are_recorded_per_annotator(media_root
     figures = {row["name"]: row for row in services.dashboard_figures()["annotators"]}
     assert (figures["careful"]["controls"], figures["careful"]["control_accuracy"]) == (2, 1.0)
     assert figures["careless"]["control_accuracy"] == 0.0
-    assert figures["careless"]["too_fast"] == 4  # answered before the 1.2 s videos could play
+    assert figures["careless"]["too_fast"] == 4  # answered before the videos could play
 
 
 def test_agreement_matches_a_hand_computed_example():

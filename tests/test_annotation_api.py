@@ -22,23 +22,23 @@ def post_judgment(client, auth, **body):
     return client.post("/api/v1/judgments", body, content_type="application/json", **auth)
 
 
-def test_a_script_gets_work_and_answers_with_a_token(client, media_root):
-    comparison = make_comparisons(media_root, 1)[0]
+def test_a_script_gets_work_and_answers_with_a_token(client, pair_video, media_root):
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
     annotators("ann")
     auth = token_for("ann")
     response = client.get("/api/v1/comparisons/next", **auth)
     assert response.status_code == 200
     served = response.json()
     assert (served["id"], served["duration_s"], served["clip"]) == (
-        comparison.pk, pytest.approx(1.2), {"id": comparison.clip_id, "transcript": "Line number 0."})
+        comparison.pk, pytest.approx(comparison.duration_s), {"id": comparison.clip_id, "transcript": "Line number 0."})
     assert served["video"] == f"/api/v1/comparisons/{comparison.pk}/video"
     response = post_judgment(client, auth, comparison=comparison.pk, choice="right", watched_to_end=True, time_ms=1800)
     assert response.status_code == 201 and response.json()["choice"] == "right"
     assert client.get("/api/v1/comparisons/next", **auth).status_code == 204
 
 
-def test_every_refusal_has_its_status_and_changes_nothing(client, media_root):
-    first, second = make_comparisons(media_root, 2)
+def test_every_refusal_has_its_status_and_changes_nothing(client, pair_video, media_root):
+    first, second = make_comparisons(pair_video, media_root, 2)
     annotators("ann", "bob")
     ann, bob = token_for("ann"), token_for("bob")
     served = client.get("/api/v1/comparisons/next", **ann).json()["id"]
@@ -62,8 +62,8 @@ def test_every_refusal_has_its_status_and_changes_nothing(client, media_root):
     assert patch.status_code == 404 and Judgment.objects.get().choice == "left"
 
 
-def test_the_api_needs_a_login_and_the_annotator_role(client, media_root):
-    make_comparisons(media_root, 1)
+def test_the_api_needs_a_login_and_the_annotator_role(client, pair_video, media_root):
+    make_comparisons(pair_video, media_root, 1)
     make_user("eng", "ml_engineers")
     assert client.get("/api/v1/comparisons/next").status_code == 401
     assert client.get("/api/v1/comparisons/next", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
@@ -72,8 +72,8 @@ def test_the_api_needs_a_login_and_the_annotator_role(client, media_root):
     assert {"/api/v1/comparisons/next", "/api/v1/judgments"} <= set(schema["paths"])
 
 
-def test_the_page_session_needs_csrf_for_answers(media_root):
-    comparison = make_comparisons(media_root, 1)[0]
+def test_the_page_session_needs_csrf_for_answers(pair_video, media_root):
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
     annotators("ann")
     browser = Client(enforce_csrf_checks=True)
     browser.login(username="ann", password=PASSWORD)
@@ -85,8 +85,8 @@ def test_the_page_session_needs_csrf_for_answers(media_root):
     assert response.status_code == 201
 
 
-def test_videos_seek_and_go_only_to_whom_they_were_served(client, media_root):
-    comparison = make_comparisons(media_root, 1)[0]
+def test_videos_seek_and_go_only_to_whom_they_were_served(client, pair_video, media_root):
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
     annotators("ann", "bob")
     ann, bob = token_for("ann"), token_for("bob")
     url = f"/api/v1/comparisons/{comparison.pk}/video"
@@ -100,9 +100,9 @@ def test_videos_seek_and_go_only_to_whom_they_were_served(client, media_root):
     assert client.get(url, **bob).status_code == 404
 
 
-def test_behind_nginx_django_checks_and_nginx_sends(client, media_root, settings):
+def test_behind_nginx_django_checks_and_nginx_sends(client, pair_video, media_root, settings):
     settings.X_ACCEL_PREFIX = "/protected-media/"
-    comparison = make_comparisons(media_root, 1)[0]
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
     annotators("ann")
     ann = token_for("ann")
     client.get("/api/v1/comparisons/next", **ann)
@@ -110,7 +110,7 @@ def test_behind_nginx_django_checks_and_nginx_sends(client, media_root, settings
     assert response["X-Accel-Redirect"] == "/protected-media/comparisons/pair.mp4" and response.content == b""
 
 
-def test_the_annotation_page_and_dashboard_are_for_their_roles(client, media_root):
+def test_the_annotation_page_and_dashboard_are_for_their_roles(client, pair_video, media_root):
     annotators("ann")
     admin = make_user("adm", "admins")
     client.login(username="ann", password=PASSWORD)

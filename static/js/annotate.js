@@ -74,9 +74,9 @@
       buttons.forEach((b) => { b.disabled = false; });
       return;
     }
+    await loadHistory();
     bump("done-today", 1);
     bump("remaining", -1);
-    await loadHistory();
     await loadNext();
   }
 

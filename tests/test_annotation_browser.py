@@ -1,0 +1,104 @@
+"""The annotation page in a real headless Chromium (Debian's, driven by Playwright), against
+a live server on the test database. With DSER_SCREENSHOTS=DIR (`make screenshots`) it also
+saves the pictures the README shows."""
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from annotator.models import Judgment, Lease
+from tests.annotation import annotators, make_comparisons
+from tests.test_roles import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # in between are still plain synchronous calls (Django would otherwise refuse them).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    folder = os.environ.get("DSER_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def signed_in(browser, live_server, username: str):
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit], input[type=submit]")
+    return page
+
+
+def answers_unlocked(page):
+    expect(page.locator(".answers button[data-choice=left]")).to_be_enabled(timeout=15_000)
+
+
+def test_an_annotator_judges_pairs_with_keyboard_and_mouse_and_changes_an_answer(browser, live_server, pair_video, media_root):
+    comparisons = make_comparisons(pair_video, media_root, 4)
+    annotators("ann", "bob")
+    page = signed_in(browser, live_server, "ann")
+    page.goto(f"{live_server.url}/annotate/")
+    expect(page.locator("#task")).to_be_visible()
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+
+    page.keyboard.press("1")  # before the video ended: refused on the page, nothing sent
+    expect(page.locator("#status")).to_contain_text("Watch the video to the end first")
+    assert Judgment.objects.count() == 0 and page.locator(".answers button[data-choice=left]").is_disabled()
+
+    answers_unlocked(page)
+    first = Lease.objects.get(annotator__username="ann").comparison_id
+    page.keyboard.press("1")  # keyboard: left better
+    expect(page.locator("#done-today")).to_have_text("1")
+    answers_unlocked(page)
+    page.click(".answers button[data-choice=right]")  # mouse: right better
+    expect(page.locator("#done-today")).to_have_text("2")
+    assert page.evaluate("window.sameDocument") is True  # the next pairs came without a reload
+
+    expect(page.locator("#history tbody tr")).to_have_count(2)
+    change = page.locator(f"#history tr:has-text('comparison {first}') select")
+    change.select_option("both_poor")
+    expect(page.locator(f"#history tr:has-text('comparison {first}') .choice")).to_have_text("both poor")
+    answers_unlocked(page)
+    screenshot(page, "annotate.png")
+
+    other = signed_in(browser, live_server, "bob")
+    other.goto(f"{live_server.url}/annotate/")
+    expect(other.locator("#task")).to_be_visible()
+    held = {lease.annotator.username: lease.comparison_id for lease in Lease.objects.filter(judgment__isnull=True)}
+    assert held["ann"] != held["bob"]  # the second annotator gets different work
+
+    mine = {j.comparison_id: j.choice for j in Judgment.objects.filter(annotator__username="ann")}
+    assert len(mine) == 2 and mine[first] == "both_poor" and set(mine.values()) == {"both_poor", "right"}
+    assert all(j.watched_to_end and j.response_ms > 1000 for j in Judgment.objects.all())
+    assert not Judgment.objects.filter(annotator__username="bob").exists()
+    assert {c.pk for c in comparisons} >= set(mine) | set(held.values())
+
+
+def test_an_admin_sees_the_dashboard(browser, live_server, pair_video, media_root):
+    make_comparisons(pair_video, media_root, 3, overlap=2, controls=1)
+    ann, bob = annotators("ann", "bob")
+    from annotator import services
+
+    for user, choice in ((ann, "left"), (bob, "right")):
+        while (lease := services.serve_next(user)) is not None:
+            services.judge(user, lease.comparison_id, choice, True, 2500)
+    make_user("adm", "admins")
+    page = signed_in(browser, live_server, "adm")
+    page.goto(f"{live_server.url}/annotate/dashboard/")
+    expect(page.locator("h1")).to_have_text("Annotation dashboard")
+    expect(page.locator("table").first).to_contain_text("ann")
+    screenshot(page, "dashboard.png")
