@@ -36,7 +36,8 @@ def test_an_admin_schedules_from_the_clip_list_and_follows_the_chain(client, cli
     form = client.get(response["Location"])
     assert b"1</strong> clip(s) chosen" in form.content
     response = client.post("/admin/rendering/renderbatch/schedule/", {
-        "clip_ids": str(clip.pk), "sequences": 5, "pairs": 2, "seed": 3, "priority": 7, "min_distance_s": 0.15})
+        "clip_ids": str(clip.pk), "sequences": 5, "pairs": 2, "seed": 3, "priority": 7, "min_distance_s": 0.15,
+        "controls": 0.0})
     batch = RenderBatch.objects.get()
     assert response.status_code == 302 and (batch.created_by, batch.seed, batch.priority) == (admin_user, 3, 7)
 

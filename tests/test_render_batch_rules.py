@@ -116,3 +116,17 @@ def test_a_new_batch_takes_up_what_a_cancelled_batch_left_undone(batch, clip):
     assert set(Comparison.objects.values_list("status", flat=True)) == {Status.PENDING}
     again.refresh_from_db()
     assert again.state == RenderBatch.State.RUNNING
+
+
+def test_a_control_pits_a_model_sequence_against_a_worse_copy_of_it(clip):
+    batch = services.schedule_batch(clip_ids=[clip.pk], pairs=2, controls=1.0)
+    tasks.generate_sequences(batch.batch_clips.get().pk)
+    control = Comparison.objects.get(is_control=True)
+    sides = {"left": control.left, "right": control.right}
+    better, worse = sides[control.control_answer], sides["right" if control.control_answer == "left" else "left"]
+    assert better.kind == EmotionSequence.Kind.MODEL and worse.kind in (EmotionSequence.Kind.REVERSED,
+                                                                        EmotionSequence.Kind.NEUTRAL)
+    if worse.kind == EmotionSequence.Kind.REVERSED:
+        assert worse.timeline["values"] == better.timeline["values"][::-1]
+    assert Comparison.objects.filter(is_control=False).count() == 2
+    assert Render.objects.filter(sequence=worse).exists()  # rendered like any sequence

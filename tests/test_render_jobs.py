@@ -93,7 +93,7 @@ def test_a_batch_makes_sequences_videos_and_comparisons_and_fails_one_bad_clip_a
     assert again.sequences.count() == 15 and again.state == RenderBatch.State.DONE
 
 
-def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(clips, workers, media_root):
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(clips, workers, media_root, settings):
     """What was tried: SIGKILL of the worker's process group while it renders, then a new
     worker and the reconciler. What must hold: the batch finishes with one row and one file
     per item and no temporary files."""
@@ -105,7 +105,8 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(clips, workers, 
     assert Render.objects.filter(status=Status.RUNNING).exists()  # the dead worker's claim is left behind
 
     second = workers("survivor")
-    time.sleep(STALE_S + 1)  # the dead worker's heartbeat goes stale
+    settings.JOB_STALE_S = STALE_S  # the reconciler below runs here, with the workers' setting
+    time.sleep(STALE_S + 1)  # the dead worker's heartbeat, and its half-written file, go stale
     call_command("reconcile_jobs", "--older-than", "0", stdout=StringIO())
     wait_for(lambda: batch_finished(batch), 300, "the batch to finish after the kill", second)
     assert batch.state == RenderBatch.State.DONE
