@@ -1,8 +1,8 @@
 """Annotation: serving comparisons under leases, taking judgments, history and progress.
 The page and the API call these and nothing else.
 
-A comparison has `overlap` slots (its batches' overlap, else DSER_OVERLAP). A judgment fills
-a slot; an unanswered lease holds one until it expires. Serving locks the candidate
+A comparison has `overlap` slots (its batches' overlap, else DSER_OVERLAP). Each lease takes
+one: for good once answered, until it expires while unanswered. Serving locks the candidate
 comparison's row (PostgreSQL: FOR UPDATE SKIP LOCKED) before counting its open slots, so two
 annotators serving at once never both take its last slot.
 """
@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
@@ -19,6 +19,9 @@ from annotator.models import Judgment, Lease
 from annotator.stats.marks import difference_marks
 from corpus.models import Clip
 from rendering.models import Comparison, RenderBatch, Status
+
+
+CANDIDATE_PAGE = 50
 
 
 class Refused(Exception):
@@ -29,46 +32,61 @@ class Refused(Exception):
         self.status = status
 
 
-def _count(queryset) -> Subquery:
-    return Coalesce(Subquery(queryset.order_by().values("comparison").annotate(n=Count("pk")).values("n")[:1],
+def _count(leases) -> Coalesce:
+    return Coalesce(Subquery(leases.order_by().values("comparison").annotate(n=Count("pk")).values("n")[:1],
                              output_field=IntegerField()), 0)
 
 
-def open_comparisons(now=None):
-    """Comparisons ready to judge, annotated with `slots` (overlap) and `taken` (judgments +
-    unexpired unanswered leases); only those with a slot left."""
+def ready_comparisons():
+    return Comparison.objects.filter(status=Status.DONE, clip__status=Clip.Status.READY)
+
+
+def with_open_slots(comparisons, now=None):
+    """Those of `comparisons` with a slot left: fewer leases taken (answered, or not yet
+    expired) than their overlap."""
     now = now or timezone.now()
     overlap = RenderBatch.objects.filter(comparisons=OuterRef("pk"), overlap__isnull=False).order_by("-overlap")
-    return (Comparison.objects.filter(status=Status.DONE, clip__status=Clip.Status.READY)
-            .annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
-                      judged=_count(Judgment.objects.filter(comparison=OuterRef("pk"))),
-                      held=_count(Lease.objects.filter(comparison=OuterRef("pk"), expires_at__gt=now,
-                                                       judgment__isnull=True)))
-            .filter(slots__gt=F("judged") + F("held")))
+    taken = Lease.objects.filter(Q(judgment__isnull=False) | Q(expires_at__gt=now), comparison=OuterRef("pk"))
+    return (comparisons.annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
+                                 taken=_count(taken))
+            .filter(slots__gt=F("taken")))
 
 
 def serve_next(user) -> Lease | None:
     """The annotator's current lease if one is still open, else a lease on a new comparison
-    (in an order of its own for each annotator), or None when nothing is left for them."""
+    (in an order of its own for each annotator), or None when nothing is left for them.
+    Candidates are read a page at a time in the annotator's order and only a page's open
+    slots are counted, so a request costs the same with ten comparisons or a million."""
     now = timezone.now()
     current = Lease.objects.filter(annotator=user, expires_at__gt=now, judgment__isnull=True).first()
     if current:
         return current
-    candidates = (open_comparisons(now).exclude(leases__annotator=user)
-                  .annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
-                  .order_by("order").values_list("pk", flat=True))
-    for pk in candidates[:50]:
-        with transaction.atomic():
-            locked = Comparison.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if locked is None or not open_comparisons(now).filter(pk=pk).exists():
-                continue  # another annotator is taking it, or took its last slot
-            try:
-                with transaction.atomic():
-                    return Lease.objects.create(comparison=locked, annotator=user, served_at=now,
-                                                expires_at=now + timedelta(seconds=settings.LEASE_S))
-            except IntegrityError:  # this annotator's other request leased it a moment ago
-                continue
+    never_served = (ready_comparisons().exclude(leases__annotator=user)
+                    .annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
+                    .order_by("order").values_list("pk", flat=True))
+    for start in range(0, 10 * CANDIDATE_PAGE, CANDIDATE_PAGE):
+        page = list(never_served[start: start + CANDIDATE_PAGE])
+        open_now = set(with_open_slots(Comparison.objects.filter(pk__in=page), now).values_list("pk", flat=True))
+        for pk in (pk for pk in page if pk in open_now):
+            lease = _take_slot(pk, user, now)
+            if lease:
+                return lease
+        if len(page) < CANDIDATE_PAGE:
+            return None
     return None
+
+
+def _take_slot(pk: int, user, now) -> Lease | None:
+    with transaction.atomic():
+        locked = Comparison.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+        if locked is None or not with_open_slots(Comparison.objects.filter(pk=pk), now).exists():
+            return None  # another annotator is taking it, or took its last slot
+        try:
+            with transaction.atomic():
+                return Lease.objects.create(comparison=locked, annotator=user, served_at=now,
+                                            expires_at=now + timedelta(seconds=settings.LEASE_S))
+        except IntegrityError:  # this annotator's other request leased it a moment ago
+            return None
 
 
 def marks(comparison: Comparison) -> list[dict]:
@@ -134,7 +152,7 @@ class Progress:
 def progress(user) -> Progress:
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     mine = Judgment.objects.filter(annotator=user)
-    remaining = open_comparisons().exclude(leases__annotator=user).count()
+    remaining = with_open_slots(ready_comparisons().exclude(leases__annotator=user)).count()
     held = Lease.objects.filter(annotator=user, expires_at__gt=timezone.now(), judgment__isnull=True).count()
     return Progress(done_today=mine.filter(created_at__gte=today).count(), done=mine.count(),
                     remaining=remaining + held)

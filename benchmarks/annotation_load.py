@@ -1,0 +1,181 @@
+"""Annotation API under load: concurrent annotators (scripts with tokens) asking for the next
+comparison and answering it, against gunicorn and PostgreSQL on this machine (loopback only).
+
+    .venv/bin/python benchmarks/annotation_load.py [--annotators 50] [--seconds 60] [--watch 2.0] [--workers 5]
+
+Makes a scratch database `dser_load` (the tests' PostgreSQL role), 50 annotators with tokens and
+enough comparisons (overlap 3) that work never runs out, then runs the clients for a bounded
+time. Each annotator watches the video (--watch seconds, the length of a short clip) before
+answering; --watch 0 asks as fast as it can, which measures the most judgments per second the
+server sustains (latency then is mostly waiting in line). Afterwards it checks the database against what the clients saw: every 201 is exactly
+one judgment, no judgment without its lease, no duplicate, no 5xx. Prints p50/p95 latency of
+`next` and of a judgment, and judgments per second last.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_URL = "postgres://dser:dser@127.0.0.1:5432/dser_load"
+PORT = 8899
+
+
+def configure(scratch: Path) -> dict:
+    import psycopg
+
+    with psycopg.connect("postgresql://dser:dser@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS dser_load")
+        admin.execute("CREATE DATABASE dser_load")
+    env = dict(os.environ, DATABASE_URL=DB_URL, DSER_VAR_DIR=str(scratch / "var"), MEDIA_ROOT=str(scratch / "media"),
+               DJANGO_SETTINGS_MODULE="dser.settings", DEBUG="0", SECRET_KEY="load-test-only-" + "x" * 40,
+               ALLOWED_HOSTS="127.0.0.1", DSER_OVERLAP="3", LOG_LEVEL="WARNING")
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return env
+
+
+def make_work(annotators: int, comparisons: int) -> list[str]:
+    from django.core.management import call_command
+    from django.db import connection
+
+    from annotator.models import ApiToken
+    from corpus.models import Clip
+    from dser.emotions import one_hot
+    from dser.roles import ANNOTATORS, assign_role
+    from dser.timeline import Timeline
+    from django.contrib.auth.models import User
+    from rendering.models import Comparison, EmotionSequence, Status
+
+    call_command("migrate", verbosity=0)
+    timelines = [Timeline([0.0], [one_hot(e)]).to_json() for e in ("joy", "sadness")]
+    for i in range(comparisons):
+        clip = Clip.objects.create(dataset="load", key=f"c{i}", source_path="-", duration_s=2.0, transcript="Hi.")
+        a, b = (EmotionSequence.objects.create(clip=clip, checkpoint="-", checkpoint_hash="h", window_s=0.5 + k,
+                                               stride_s=0.5, timeline=timelines[k]) for k in (0, 1))
+        Comparison.objects.create(clip=clip, left=a, right=b, status=Status.DONE, file="comparisons/x.mp4",
+                                  duration_s=2.0)
+    tokens = []
+    for i in range(annotators):
+        user = User.objects.create_user(f"load{i}")
+        assign_role(user, ANNOTATORS)
+        tokens.append(ApiToken.issue(user))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh tables: give the planner statistics, as autovacuum would
+    return tokens
+
+
+def request(method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict | None, float]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            payload = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        payload, status = error.read(), error.code
+    elapsed = time.perf_counter() - started
+    return status, (json.loads(payload) if payload else None), elapsed
+
+
+def annotate(token: str, deadline: float, watch_s: float, results: dict, lock: threading.Lock) -> None:
+    mine = {"next": [], "judge": [], "statuses": Counter(), "created": []}
+    while time.perf_counter() < deadline:
+        status, body, elapsed = request("GET", "/api/v1/comparisons/next", token)
+        mine["next"].append(elapsed)
+        mine["statuses"][f"next {status}"] += 1
+        if status != 200:
+            time.sleep(0.2)
+            continue
+        time.sleep(watch_s)
+        status, answer, elapsed = request("POST", "/api/v1/judgments", token, {
+            "comparison": body["id"], "choice": "left", "watched_to_end": True, "time_ms": 2100})
+        mine["judge"].append(elapsed)
+        mine["statuses"][f"judge {status}"] += 1
+        if status == 201:
+            mine["created"].append(answer["id"])
+    with lock:
+        for key in ("next", "judge", "created"):
+            results[key] += mine[key]
+        results["statuses"] += mine["statuses"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100)[int(share * 100) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--annotators", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
+    parser.add_argument("--comparisons", type=int, default=2000)
+    parser.add_argument("--watch", type=float, default=2.0, help="seconds each annotator watches before answering")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        env = configure(Path(scratch))
+        tokens = make_work(args.annotators, args.comparisons)
+        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "dser.wsgi:application", "--bind",
+                                   f"127.0.0.1:{PORT}", "--workers", str(args.workers)], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(60):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            results = {"next": [], "judge": [], "created": [], "statuses": Counter()}
+            lock = threading.Lock()
+            deadline = time.perf_counter() + args.seconds
+            clients = [threading.Thread(target=annotate, args=(token, deadline, args.watch, results, lock)) for token in tokens]
+            started = time.perf_counter()
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+            wall = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait()
+        report(results, wall, args)
+
+
+def report(results: dict, wall: float, args) -> None:
+    from django.db.models import Count
+
+    from annotator.models import Judgment
+
+    statuses = results["statuses"]
+    errors = sum(n for key, n in statuses.items() if key.split()[1].startswith("5"))
+    judgments = Judgment.objects.count()
+    duplicates = Judgment.objects.values("annotator", "comparison").annotate(n=Count("pk")).filter(n__gt=1).count()
+    overfilled = Judgment.objects.values("comparison").annotate(n=Count("pk")).filter(n__gt=3).count()
+    print(f"responses: {dict(sorted(statuses.items()))}")
+    print(f"database: {judgments} judgments for {len(results['created'])} answers created; "
+          f"{duplicates} duplicates; {overfilled} comparisons over their overlap; {errors} 5xx")
+    ok = judgments == len(results["created"]) == len(set(results["created"])) and not (duplicates or overfilled or errors)
+    print("integrity: " + ("OK" if ok else "BROKEN"))
+    print(f"next:     p50 {percentile(results['next'], .5) * 1000:.0f} ms, p95 {percentile(results['next'], .95) * 1000:.0f} ms")
+    print(f"judgment: p50 {percentile(results['judge'], .5) * 1000:.0f} ms, p95 {percentile(results['judge'], .95) * 1000:.0f} ms")
+    print(f"{args.annotators} annotators watching {args.watch:g} s each, for {wall:.0f} s: "
+          f"{judgments / wall:.1f} judgments per second")
+
+
+if __name__ == "__main__":
+    main()
