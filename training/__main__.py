@@ -3,6 +3,7 @@
     python -m training train-ser --data crema_d/ [--data ravdess/] --out ckpt/stage1 [--loss dirichlet]
     python -m training label-windows --checkpoint ckpt/stage1 --audio dialogues/ --out targets/targets.jsonl
     python -m training train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
+    python -m training train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo [--beta 0.5]
     python -m training evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl     (MAE table)
     python -m training evaluate ckpt/stage1 --data held_out/                            (accuracy)
     python -m training predict speech.wav [--checkpoint ckpt/stage2] [--plot timeline.png]
@@ -24,6 +25,7 @@ from dser.files import write_text_atomic
 from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
 from training.ml.checkpoint import CheckpointError, load_checkpoint
 from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from training.ml.dpo import DPOConfig, train_dpo
 from training.ml.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
 from training.ml.plots import plot_timelines
 from training.ml.stage1 import Stage1Config, train_ser
@@ -76,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     seq.add_argument("--out", type=Path, required=True)
     _add_config(seq, Stage2Config)
 
+    dpo = commands.add_parser("train-dpo", help="stage 3: the sequence model fine-tuned on preference triplets")
+    dpo.add_argument("--triplets", type=Path, required=True, help="triplets.jsonl from export_preferences")
+    dpo.add_argument("--init", type=Path, default=DEFAULT_STAGE2, help="stage-2 checkpoint (policy and reference)")
+    dpo.add_argument("--out", type=Path, required=True, help="run directory: checkpoint, training_log.jsonl, curves")
+    _add_config(dpo, DPOConfig)
+
     evaluate = commands.add_parser("evaluate", help="accuracy (--data) or MAE against timelines (--reference)")
     evaluate.add_argument("checkpoints", type=Path, nargs="+")
     source = evaluate.add_mutually_exclusive_group(required=True)
@@ -105,6 +113,11 @@ def run(args) -> None:
     elif args.command == "train-seq":
         result = train_seq(args.targets, args.out, _config(args, Stage2Config), progress)
         print(f"best validation MAE to its stage-1 targets {result[VAL_METRIC]:.4f} in {result['seconds']:.0f} s -> {args.out}")
+    elif args.command == "train-dpo":
+        result = train_dpo(args.triplets, args.init, args.out, _config(args, DPOConfig), progress)
+        last = result["last"]
+        print(f"{result['epochs']} epochs in {result['seconds']:.0f} s -> {args.out}: loss {last['loss']:.4f}, "
+              f"held-out reward accuracy {last.get('val/rewards/accuracies', float('nan')):.3f}")
     elif args.command == "evaluate":
         if args.data:
             rows, metric = accuracy_rows(args.checkpoints, args.data, progress), "accuracy"

@@ -9,14 +9,15 @@ def linear_lr(step: int, total: int, start: float, end: float) -> float:
     return start + (end - start) * min(1.0, step / max(1, total - 1))
 
 
-def take_step(optimiser: torch.optim.Optimizer, loss: torch.Tensor, lr: float, where: str) -> float:
-    """Set the learning rate, back-propagate, clip, step; a NaN or infinite loss stops training."""
+def take_step(optimiser: torch.optim.Optimizer, loss: torch.Tensor, lr: float, where: str) -> tuple[float, float]:
+    """Set the learning rate, back-propagate, clip, step; a NaN or infinite loss stops training.
+    Returns the loss and the gradient norm before clipping."""
     if not torch.isfinite(loss):
         raise FloatingPointError(f"loss became {loss.item()} at {where}")
     for group in optimiser.param_groups:
         group["lr"] = lr
     optimiser.zero_grad()
     loss.backward()
-    torch.nn.utils.clip_grad_norm_([p for g in optimiser.param_groups for p in g["params"]], MAX_GRAD_NORM)
+    grad_norm = torch.nn.utils.clip_grad_norm_([p for g in optimiser.param_groups for p in g["params"]], MAX_GRAD_NORM)
     optimiser.step()
-    return loss.item()
+    return loss.item(), float(grad_norm)

@@ -37,6 +37,28 @@ def save_history(history: list[dict], directory: Path, title: str) -> None:
     plt.close(figure)
 
 
+def save_dpo_curves(log: list[dict], directory: Path) -> None:
+    """`training_curves.png` of a DPO run: loss and reward margin per step (epochs' held-out
+    values as dots), and the share of pairs whose chosen side the policy prefers."""
+    steps = [entry for entry in log if entry["kind"] == "step"]
+    epochs = [entry for entry in log if entry["kind"] == "epoch"]
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for axis, key in zip(axes, ("loss", "rewards/margins", "rewards/accuracies")):
+        axis.plot([e["step"] for e in steps], [e[key] for e in steps], alpha=0.6, label=f"train {key}")
+        held_out = [e for e in epochs if f"val/{key}" in e]
+        if held_out:
+            axis.plot([e["step"] for e in held_out], [e[f"val/{key}"] for e in held_out], "o-", label=f"held-out {key}")
+        axis.set(xlabel="step", title=key)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="small")
+    axes[0].axhline(np.log(2), color="grey", lw=0.8, ls=":")  # where DPO starts: policy = reference
+    axes[2].set_ylim(-0.05, 1.05)
+    figure.tight_layout()
+    with atomic_path(Path(directory) / "training_curves.png") as partial:
+        figure.savefig(partial, dpi=100)
+    plt.close(figure)
+
+
 def plot_timelines(timelines: dict[str, Timeline], duration_s: float, target: Path, title: str = "") -> None:
     """One stacked-area panel per timeline (emotion shares over time), sharing the time axis."""
     times = np.linspace(0, duration_s, max(2, int(duration_s * 50)))

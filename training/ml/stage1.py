@@ -91,7 +91,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
             labels = torch.tensor([train_labels[i] for i in indices])
             loss = criterion(model(audio, lengths).alpha, labels)
             lr = linear_lr(step, total, config.lr, config.lr_end)
-            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}"))
+            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}")[0])
             bar.set_postfix(loss=f"{np.mean(losses):.3f}")
             step += 1
         scores = evaluate_utterances(model, val_audio, val_labels, config.batch_size)

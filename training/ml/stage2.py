@@ -29,14 +29,18 @@ def timeline_mae(predicted: Timeline, reference: Timeline, duration_s: float, ra
                         - reference.sample_at_rate(rate, duration_s, centred=True)).mean())
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Rows of a targets/reference file; relative audio paths are resolved against its folder."""
+def read_jsonl(path: Path, required: tuple[str, ...] = ("audio", "timeline")) -> list[dict]:
+    """Rows of a targets, reference or triplets file; relative audio paths are resolved against
+    its folder. ValueError naming the line of the first row that is not JSON or lacks a key."""
     rows = []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         if line.strip():
-            row = json.loads(line)
-            if "audio" not in row or "timeline" not in row:
-                raise ValueError(f"{path}, line {number}: needs 'audio' and 'timeline'")
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {number}: not JSON ({exc.msg})") from None
+            if not isinstance(row, dict) or any(key not in row for key in required):
+                raise ValueError(f"{path}, line {number}: needs {', '.join(repr(k) for k in required)}")
             row["audio"] = str((Path(path).parent / row["audio"]).resolve())
             rows.append(row)
     return rows
@@ -142,7 +146,7 @@ def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = T
             audio, lengths = pad_batch([piece for piece, _ in crops])
             loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch])
             lr = linear_lr(step, total, config.lr, config.lr_end)
-            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}"))
+            losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}")[0])
             step += 1
         model.eval()
         # Measured against the validation files' stage-1 targets, not against any truth:

@@ -1,0 +1,120 @@
+"""DPO: the loss, one gradient step, bad input, and a tiny run end to end through the CLI."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from corpus.sources.media import extract_wav
+from dser.emotions import one_hot
+from dser.timeline import Timeline
+from training.__main__ import main
+from training.ml.checkpoint import load_backbone, load_checkpoint
+from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from training.ml.dpo import DPOConfig, Pair, dpo_loss, load_triplets, pair_logps, train_dpo
+from training.ml.model import DSERModel
+
+
+def test_the_loss_equals_a_hand_computed_value():
+    # rewards: chosen 0.5 * (-1 - -1.5) = 0.25, rejected 0.5 * (-2 - -1) = -0.5; margin 0.75
+    losses, chosen, rejected = dpo_loss(*(torch.tensor([v]) for v in (-1.0, -2.0, -1.5, -1.0)), beta=0.5)
+    assert losses.item() == pytest.approx(math.log(1 + math.exp(-0.75)))
+    assert (chosen.item(), rejected.item()) == (pytest.approx(0.25), pytest.approx(-0.5))
+
+
+def test_the_loss_is_ln_2_when_the_policy_is_the_reference():
+    logps = torch.randn(2, 50)
+    losses, _, _ = dpo_loss(logps[0], logps[1], logps[0], logps[1], beta=0.5)
+    assert torch.allclose(losses, torch.full((50,), math.log(2)))
+
+
+def test_one_step_raises_the_chosen_log_density_relative_to_the_rejected():
+    torch.manual_seed(0)
+    policy = DSERModel(load_backbone("tiny", freeze_feature_encoder=False), "sequence").eval()
+    reference = DSERModel(load_backbone("tiny"), "sequence").eval()
+    reference.load_state_dict(policy.state_dict())
+    pair = Pair("c", np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32),
+                Timeline([0.0], [one_hot("joy")]), Timeline([0.0], [one_hot("sadness")]))
+    with torch.no_grad():
+        ref = pair_logps(reference, pair)
+    chosen, rejected = pair_logps(policy, pair)
+    losses, _, _ = dpo_loss(chosen, rejected, *ref, beta=0.5)
+    assert losses.mean().item() == pytest.approx(math.log(2), abs=1e-5)
+    torch.optim.SGD(policy.parameters(), lr=1e-2).zero_grad()
+    losses.mean().backward()
+    with torch.no_grad():
+        for parameter in policy.parameters():
+            if parameter.grad is not None:
+                parameter -= 1e-2 * parameter.grad
+        after_chosen, after_rejected = pair_logps(policy, pair)
+    assert (after_chosen - after_rejected).mean() > (chosen - rejected).mean().detach()
+
+
+@pytest.fixture(scope="module")
+def triplets(demo_corpus, tmp_path_factory):
+    """Triplets over the demo dialogues: the true timeline chosen over a wrong one."""
+    root = tmp_path_factory.mktemp("export")
+    truth = json.loads(demo_corpus.timelines.read_text())
+    rows = []
+    for name, entry in sorted(truth.items()):
+        extract_wav(demo_corpus.meld_clips / f"{name}.mp4", root / "audio" / f"{name}.wav")
+        wrong = {"times": entry["times"], "values": [one_hot("neutral").tolist()] * len(entry["times"])}
+        rows.append({"clip": name, "audio": f"audio/{name}.wav", "chosen": {"times": entry["times"],
+                     "values": entry["values"]}, "rejected": wrong})
+    (root / "triplets.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return root / "triplets.jsonl"
+
+
+def test_a_tiny_run_writes_a_checkpoint_that_evaluate_and_predict_accept(triplets, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["--quiet", "train-dpo", "--triplets", str(triplets), "--init", str(DEFAULT_STAGE2), "--out",
+                 str(out), "--epochs", "2", "--batch-size", "2", "--lr", "1e-4", "--val-fraction", "0.25"]) == 0
+    model, metadata = load_checkpoint(out)
+    assert (metadata.stage, model.head_kind, metadata.provenance["beta"]) == (3, "sequence", 0.5)
+    assert len(metadata.provenance["triplets_sha256"]) == 64 and metadata.provenance["init"] == str(DEFAULT_STAGE2)
+    log = [json.loads(line) for line in (out / "training_log.jsonl").read_text().splitlines()]
+    first = log[0]
+    assert first["kind"] == "step" and first["loss"] == pytest.approx(math.log(2), abs=1e-4)
+    assert {"rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen",
+            "logps/rejected", "grad_norm"} <= set(first)
+    epochs = [entry for entry in log if entry["kind"] == "epoch"]
+    assert len(epochs) == 2 and "val/rewards/accuracies" in epochs[-1]
+    assert (out / "training_curves.png").stat().st_size > 0
+
+    reference = tmp_path / "reference.jsonl"
+    reference.write_text("".join(json.dumps({"audio": str(triplets.parent / row["audio"]), "timeline": row["chosen"]})
+                                 + "\n" for row in map(json.loads, triplets.read_text().splitlines())))
+    assert main(["--quiet", "evaluate", str(DEFAULT_STAGE2), str(out), "--reference", str(reference)]) == 0
+    wav = sorted((triplets.parent / "audio").glob("*.wav"))[0]
+    assert main(["--quiet", "predict", str(wav), "--checkpoint", str(out)]) == 0
+
+
+def test_bad_input_fails_clearly_before_training(triplets, tmp_path, capsys):
+    lines = triplets.read_text().splitlines()
+    row = json.loads(lines[0])
+    cases = {
+        "empty": ("", "has no triplets"),
+        "not json": ("{oops\n", "line 1: not JSON"),
+        "missing key": (json.dumps({"audio": row["audio"], "chosen": row["chosen"]}) + "\n", "needs 'audio', 'chosen', 'rejected'"),
+        "missing audio": (json.dumps({**row, "audio": "audio/gone.wav"}) + "\n", "audio file not found"),
+        "short timeline": (json.dumps({**row, "chosen": {"times": [0.0], "values": [one_hot("joy").tolist()]}}) + "\n",
+                           "the chosen timeline ends at 0.00 s"),
+    }
+    for name, (text, message) in cases.items():
+        bad = triplets.parent / f"bad-{name.replace(' ', '-')}.jsonl"
+        bad.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_triplets(bad)
+    assert main(["train-dpo", "--triplets", str(triplets), "--init", str(DEFAULT_STAGE1), "--out", str(tmp_path / "x")]) == 1
+    assert "DPO needs a sequence model" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_stopping_keeps_the_last_finished_epoch(triplets, tmp_path):
+    calls = []
+    result = train_dpo(triplets, DEFAULT_STAGE2, tmp_path / "run", DPOConfig(epochs=3, batch_size=4, val_fraction=0),
+                       progress=False, on_record=calls.append,
+                       should_stop=lambda: any(entry["kind"] == "epoch" for entry in calls))
+    assert result["stopped"] and result["epochs"] == 1
+    assert load_checkpoint(tmp_path / "run")[1].metrics["epoch"] == 1

@@ -1,0 +1,216 @@
+"""Stage 3: the sequence model fine-tuned on human preferences with Direct Preference
+Optimization (train-dpo).
+
+    python -m training train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo
+
+For a clip x with a chosen and a rejected timeline (y_w, y_l), sampled onto the model's frame
+clock, every frame t gives
+    L_t = -log σ(β [(log Dirθ(y_w,t|x) - log Dir_ref(y_w,t|x)) - (log Dirθ(y_l,t|x) - log Dir_ref(y_l,t|x))])
+averaged over a pair's frames (or summed) and over pairs. The reference is the init model,
+frozen, and its log-densities are computed once before training. Dropout is off in both.
+Each clip goes through the model on its own (no padding), so a pair's log-densities do not
+depend on which other clips share its batch and the cached reference stays exact.
+"""
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from dser.audio import SAMPLE_RATE, load_audio
+from dser.files import atomic_path
+from dser.timeline import Timeline, frame_times
+from training.ml.checkpoint import Metadata, checkpoint_hash, load_checkpoint, save_checkpoint
+from training.ml.dirichlet import dirichlet_log_prob
+from training.ml.model import DSERModel
+from training.ml.optim import linear_lr, take_step
+from training.ml.plots import save_dpo_curves
+from training.ml.stage2 import read_jsonl
+
+# A timeline covers its audio when its last keyframe is this close to the end: sliding-window
+# predictions sit at window centres, so the last one is up to half a window plus a stride early.
+COVER_TOLERANCE_S = 1.5
+
+
+@dataclass
+class DPOConfig:
+    beta: float = 0.5  # the paper's best of 0.01, 0.1, 0.5 and 10
+    lr: float = 1e-5  # falls linearly to lr / 10
+    epochs: int = 3
+    batch_size: int = 4  # pairs per optimiser step
+    val_fraction: float = 0.2  # share of clips held out
+    loss_reduction: str = "mean"  # over a pair's frames: "mean" or "sum"
+    freeze_feature_encoder: bool = True
+    seed: int = 0
+
+
+@dataclass
+class Pair:
+    clip: str
+    audio: np.ndarray  # (S,) 16 kHz
+    chosen: Timeline
+    rejected: Timeline
+
+
+def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chosen_logps: torch.Tensor,
+             ref_rejected_logps: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The sigmoid DPO loss, elementwise over any shape (here (T,) frames of one pair).
+    Returns (losses, chosen_rewards, rejected_rewards), all of the input's shape; the rewards
+    are beta * (policy - reference) log-densities, detached."""
+    chosen_rewards = beta * (chosen_logps - ref_chosen_logps)
+    rejected_rewards = beta * (rejected_logps - ref_rejected_logps)
+    losses = -F.logsigmoid(chosen_rewards - rejected_rewards)
+    return losses, chosen_rewards.detach(), rejected_rewards.detach()
+
+
+def load_triplets(path: Path) -> list[Pair]:
+    """Every triplet of `path`, or ValueError saying which line is wrong and why."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"triplets file not found: {path}")
+    rows = read_jsonl(path, required=("audio", "chosen", "rejected"))
+    if not rows:
+        raise ValueError(f"{path} has no triplets")
+    pairs = []
+    for number, row in enumerate(rows, 1):
+        audio = load_audio(row["audio"])
+        duration = len(audio) / SAMPLE_RATE
+        try:
+            chosen, rejected = Timeline.from_json(row["chosen"]), Timeline.from_json(row["rejected"])
+        except ValueError as exc:
+            raise ValueError(f"{path}, triplet {number}: {exc}") from None
+        for name, timeline in (("chosen", chosen), ("rejected", rejected)):
+            if not duration - COVER_TOLERANCE_S <= timeline.times[-1] <= duration + COVER_TOLERANCE_S:
+                raise ValueError(f"{path}, triplet {number}: the {name} timeline ends at {timeline.times[-1]:.2f} s "
+                                 f"but its audio lasts {duration:.2f} s (not this audio's timeline?)")
+        pairs.append(Pair(str(row.get("clip", row["audio"])), audio, chosen, rejected))
+    return pairs
+
+
+def split_by_clip(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
+    clips = sorted({pair.clip for pair in pairs})
+    np.random.default_rng(seed).shuffle(clips)
+    held_out = set(clips[:round(len(clips) * val_fraction)]) if len(clips) > 1 else set()
+    return [p for p in pairs if p.clip not in held_out], [p for p in pairs if p.clip in held_out]
+
+
+def pair_logps(model: DSERModel, pair: Pair) -> tuple[torch.Tensor, torch.Tensor]:
+    """(T,) per-frame log-densities of the chosen and of the rejected timeline."""
+    alpha = model(torch.from_numpy(pair.audio)[None]).alpha[0]  # (T, 6)
+    times = frame_times(alpha.shape[0], model.frame_rate, centred=True)
+    chosen = torch.from_numpy(pair.chosen.sample(times)).float()
+    rejected = torch.from_numpy(pair.rejected.sample(times)).float()
+    return dirichlet_log_prob(alpha, chosen), dirichlet_log_prob(alpha, rejected)
+
+
+@torch.no_grad()
+def reference_logps(reference: DSERModel, pairs: list[Pair], progress: bool = False) -> list[tuple]:
+    return [pair_logps(reference, pair) for pair in tqdm(pairs, desc="reference", disable=not progress)]
+
+
+def pair_terms(model: DSERModel, pair: Pair, reference: tuple, config: DPOConfig) -> tuple[torch.Tensor, dict]:
+    """One pair's loss (reduced over its frames) and the numbers its metrics are made of."""
+    chosen, rejected = pair_logps(model, pair)
+    losses, chosen_rewards, rejected_rewards = dpo_loss(chosen, rejected, *reference, config.beta)
+    reduce = torch.sum if config.loss_reduction == "sum" else torch.mean
+    margin = float((chosen_rewards - rejected_rewards).sum())
+    loss = reduce(losses)
+    return loss, {"loss": float(loss.detach()), "rewards/chosen": float(chosen_rewards.mean()),
+            "rewards/rejected": float(rejected_rewards.mean()), "rewards/accuracies": float(margin > 0),
+            "logps/chosen": float(chosen.detach().mean()), "logps/rejected": float(rejected.detach().mean())}
+
+
+def summarise(terms: list[dict], prefix: str = "") -> dict:
+    record = {f"{prefix}{key}": float(np.mean([t[key] for t in terms])) for key in terms[0]}
+    record[f"{prefix}rewards/margins"] = record[f"{prefix}rewards/chosen"] - record[f"{prefix}rewards/rejected"]
+    return record
+
+
+@torch.no_grad()
+def evaluate_pairs(model: DSERModel, pairs: list[Pair], references: list[tuple], config: DPOConfig) -> dict:
+    return summarise([pair_terms(model, p, r, config)[1] for p, r in zip(pairs, references)], prefix="val/")
+
+
+def initial_models(init: Path, config: DPOConfig) -> tuple[DSERModel, DSERModel]:
+    """The policy (trainable) and the frozen reference, both from the stage-2 checkpoint."""
+    policy, metadata = load_checkpoint(init)
+    if policy.head_kind != "sequence":
+        raise ValueError(f"{init} is a stage-{metadata.stage} {policy.head_kind} model; DPO needs a sequence model")
+    if config.freeze_feature_encoder:
+        policy.backbone.freeze_feature_encoder()
+    reference = copy.deepcopy(policy).eval()
+    for parameter in reference.parameters():
+        parameter.requires_grad_(False)
+    return policy.eval(), reference  # eval: dropout and layer drop off in both
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def train_dpo(triplets: Path, init: Path, out: Path, config: DPOConfig, progress: bool = True,
+              on_record: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None) -> dict:
+    """Fine-tune `init` on `triplets`; the checkpoint of every finished epoch is written to
+    `out`, so stopping (`should_stop`) keeps the last one. `on_record` gets every log record."""
+    if config.loss_reduction not in ("mean", "sum"):
+        raise ValueError("loss reduction must be 'mean' or 'sum'")
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    policy, reference = initial_models(Path(init), config)
+    train, val = split_by_clip(load_triplets(triplets), config.val_fraction, config.seed)
+    train_refs, val_refs = reference_logps(reference, train, progress), reference_logps(reference, val, progress)
+    optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=config.lr)
+    total = -(-len(train) // config.batch_size) * config.epochs
+    out, log, step, started = Path(out), [], 0, time.perf_counter()
+
+    def record(entry: dict) -> None:
+        log.append(entry)
+        if on_record:
+            on_record(entry)
+
+    for epoch in range(1, config.epochs + 1):
+        order, epoch_terms = rng.permutation(len(train)), []
+        for first in tqdm(range(0, len(order), config.batch_size), desc=f"epoch {epoch}/{config.epochs}",
+                          disable=not progress):
+            if should_stop and should_stop():
+                return finish(log, out, started, stopped=True)
+            losses, terms = zip(*(pair_terms(policy, train[i], train_refs[i], config)
+                                  for i in order[first: first + config.batch_size]))
+            loss = torch.stack(losses).mean()
+            _, grad_norm = take_step(optimiser, loss, linear_lr(step, total, config.lr, config.lr / 10),
+                                     f"epoch {epoch}, step {step}")
+            step += 1
+            epoch_terms += terms
+            record({"kind": "step", "step": step, "epoch": epoch, **summarise(list(terms)), "grad_norm": grad_norm,
+                    "lr": optimiser.param_groups[0]["lr"]})
+        summary = {"kind": "epoch", "epoch": epoch, "step": step, **summarise(epoch_terms),
+                   **(evaluate_pairs(policy, val, val_refs, config) if val else {}),
+                   "seconds": time.perf_counter() - started}
+        record(summary)
+        save_checkpoint(policy, out, Metadata(stage=3, head="sequence", metrics=summary, provenance={
+            "command": "train-dpo", "triplets": str(triplets), "triplets_sha256": file_hash(triplets),
+            "init": str(init), "init_sha256": checkpoint_hash(Path(init)), "beta": config.beta,
+            "train_pairs": len(train), "val_pairs": len(val), "config": asdict(config)}))
+        write_log(log, out)
+        if progress:
+            tqdm.write(" ".join(f"{k} {v:.4f}" for k, v in summary.items() if isinstance(v, float)))
+    return finish(log, out, started, stopped=False)
+
+
+def write_log(log: list[dict], out: Path) -> None:
+    with atomic_path(out / "training_log.jsonl") as partial:
+        partial.write_text("".join(json.dumps(entry) + "\n" for entry in log))
+    save_dpo_curves(log, out)
+
+
+def finish(log: list[dict], out: Path, started: float, stopped: bool) -> dict:
+    epochs = [entry for entry in log if entry["kind"] == "epoch"]
+    return {"epochs": len(epochs), "last": epochs[-1] if epochs else None, "stopped": stopped,
+            "seconds": time.perf_counter() - started}
