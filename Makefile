@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
-QUEUES ?= default,inference,render
+QUEUES ?= default,inference,render,training
 CONCURRENCY ?= 1
 
 # Tests run against the real PostgreSQL (as their own role, `dser`) and Redis on this

@@ -22,6 +22,7 @@ from rendering.models import Comparison, RenderBatch, Status
 
 
 CANDIDATE_PAGE = 50
+CONTROL_PASS_ACCURACY = 0.7  # below this share of controls right, an annotator is flagged
 
 
 class Refused(Exception):
@@ -190,14 +191,24 @@ def dashboard_figures(days: int = 14) -> dict:
             row["controls_right"] += judgment.control_correct
         if not judgment.comparison.is_control:
             by_comparison.setdefault(judgment.comparison_id, {})[judgment.annotator.username] = judgment.choice
-    annotators = [{"name": name, "count": row["count"], "median_s": median(row["times"]) / 1000,
-                   "too_fast": row["too_fast"], "controls": row["controls"],
-                   "control_accuracy": row["controls_right"] / row["controls"] if row["controls"] else None}
-                  for name, row in sorted(per_annotator.items())]
+    annotators = []
+    for name, row in sorted(per_annotator.items()):
+        accuracy = row["controls_right"] / row["controls"] if row["controls"] else None
+        annotators.append({"name": name, "count": row["count"], "median_s": median(row["times"]) / 1000,
+                           "too_fast": row["too_fast"], "controls": row["controls"], "control_accuracy": accuracy,
+                           "flagged": accuracy is not None and accuracy < CONTROL_PASS_ACCURACY})
     overlapping = [answers for answers in by_comparison.values() if len(answers) >= 2]
     return {"per_day": list(per_day.items()), "annotators": annotators, "judgments": len(judgments),
+            "control_pass": CONTROL_PASS_ACCURACY,
             "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
             "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(judgments)}
+
+
+def control_accuracy_by_annotator() -> dict[int, float]:
+    """Annotator id -> share of the controls they answered with the known better side."""
+    rows = (Judgment.objects.filter(comparison__is_control=True).values("annotator")
+            .annotate(total=Count("pk"), right=Count("pk", filter=Q(choice=F("comparison__control_answer")))))
+    return {row["annotator"]: row["right"] / row["total"] for row in rows}
 
 
 def clip_rankings(judgments: list[Judgment]) -> list[dict]:

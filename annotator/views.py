@@ -1,25 +1,14 @@
 from django.conf import settings
-from django.contrib.auth.decorators import user_passes_test
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from annotator import services
-from dser.roles import ADMINS, ANNOTATORS, has_role
-
-
-def _role_required(role: str):
-    """The user must have `role`; a signed-in user without it gets 403, not a login page."""
-    def check(user) -> bool:
-        if has_role(user, role):
-            return True
-        raise PermissionDenied
-    return user_passes_test(check)
+from dser.roles import ADMINS, ANNOTATORS, role_required
 
 
 @require_GET
-@_role_required(ANNOTATORS)
+@role_required(ANNOTATORS)
 def annotate(request: HttpRequest) -> HttpResponse:
     """The annotation page: the page itself is a shell; the next comparison, answers and
     history go through the API (annotator/api.py) from static/js/annotate.js."""
@@ -29,7 +18,7 @@ def annotate(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_role_required(ADMINS)
+@role_required(ADMINS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     figures = services.dashboard_figures()
     busiest = max([n for _, n in figures["per_day"]] + [1])

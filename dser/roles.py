@@ -4,7 +4,9 @@ annotators  judge comparisons in the annotation UI; no admin access.
 admins      manage the corpus and render jobs in the Django admin (staff).
 ml_engineers export preferences and run training; separate from admins.
 """
+from django.contrib.auth.decorators import user_passes_test
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 ANNOTATORS = "annotators"
 ADMINS = "admins"
@@ -32,6 +34,16 @@ def has_role(user, role: str) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_superuser or user.groups.filter(name=role).exists()
+
+
+def role_required(role: str):
+    """View decorator: the user must have `role`. Anonymous users go to the login page (the
+    login middleware); a signed-in user without the role gets 403."""
+    def check(user) -> bool:
+        if has_role(user, role):
+            return True
+        raise PermissionDenied
+    return user_passes_test(check)
 
 
 def assign_role(user, role: str) -> None:

@@ -117,6 +117,7 @@ CELERY_TASK_ROUTES = {
     "rendering.tasks.generate_sequences": {"queue": "inference"},
     "rendering.tasks.render_sequence": {"queue": "render"},
     "rendering.tasks.render_comparison": {"queue": "render"},
+    "training.tasks.train_dpo_run": {"queue": "training"},
 }
 # A message not acknowledged within this many seconds is delivered again: longer than
 # the longest task (a DPO run), or it would run twice. Priorities 0 (first) to 9.
@@ -129,6 +130,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # The stage-1 emotion model that makes the sequences annotators compare: a checkpoint
 # directory (default: the embedded one, training/checkpoints/stage1).
 STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(BASE_DIR / "training" / "checkpoints" / "stage1"))
+# The stage-2 model DPO runs start from (policy and frozen reference), unless a run names another.
+STAGE2_CHECKPOINT = env_str("DSER_STAGE2_CHECKPOINT", str(BASE_DIR / "training" / "checkpoints" / "stage2"))
 
 # Render jobs. A running item whose worker shows no sign of life for JOB_STALE_S may be
 # taken over by another worker; a failing item is tried JOB_MAX_ATTEMPTS times, waiting

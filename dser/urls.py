@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("media/<path:path>", views.media, name="media"),
     path("", include("annotator.urls")),
+    path("", include("training.urls")),
     path("api/v1/", api_urls()),
 ]

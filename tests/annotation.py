@@ -4,7 +4,9 @@ import shutil
 from pathlib import Path
 
 import ffmpeg
+from django.utils import timezone
 
+from annotator.models import Judgment, Lease
 from corpus.models import Clip
 from dser.emotions import one_hot
 from dser.timeline import Timeline
@@ -44,3 +46,15 @@ def make_comparisons(video: Path, media_root: Path, count: int, overlap: int | N
 
 def annotators(*names: str):
     return [make_user(name, "annotators") for name in names]
+
+
+def sequence(clip, window_s: float, emotion: str, kind="model") -> EmotionSequence:
+    timeline = Timeline([0.0, clip.duration_s], [one_hot(emotion), one_hot(emotion)]).to_json()
+    return EmotionSequence.objects.create(clip=clip, checkpoint="ckpt", checkpoint_hash="h" * 64, window_s=window_s,
+                                          stride_s=0.5, timeline=timeline, kind=kind)
+
+
+def vote(user, comparison, choice: str) -> None:
+    lease = Lease.objects.create(comparison=comparison, annotator=user, expires_at=timezone.now())
+    Judgment.objects.create(annotator=user, comparison=comparison, lease=lease, choice=choice, left=comparison.left,
+                            right=comparison.right, response_ms=3000, time_ms=3000, watched_to_end=True)

@@ -8,7 +8,7 @@ from corpus.sources.demo import DemoCorpus, make_demo_corpus
 
 # Fixtures that need the database, a server or generated media: a `pure` test may not use them.
 IMPURE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server", "demo_corpus", "corpus_copy",
-                   "clip", "pair_video"}
+                   "clip", "pair_video", "judged"}
 
 
 def pytest_collection_modifyitems(items):
@@ -61,3 +61,25 @@ def pair_video(demo_corpus, tmp_path_factory) -> Path:
 
     return render_pair_video(sorted(demo_corpus.crema_d.glob("*_NEU_XX.wav"))[0],
                              tmp_path_factory.mktemp("pair") / "pair.mp4")
+
+
+@pytest.fixture
+def judged(clip):
+    """Judgments on three comparisons of one clip and a control, by annotators a, b and c.
+    C12: s1, s1, s2 -> s1 (2 of 3). C23: s2, tie, s3 -> an even split, s2 once c is out.
+    C13: tie, both poor, s1 -> s1 with 1 of 3. Control: a and b right, c wrong."""
+    from rendering.models import Comparison, Status
+    from tests.annotation import annotators, sequence, vote
+
+    s1, s2, s3 = sequence(clip, 0.5, "joy"), sequence(clip, 0.7, "anger"), sequence(clip, 0.9, "sadness")
+    reversed_s1 = sequence(clip, 0.5, "joy", kind="reversed")
+    c12, c23, c13 = (Comparison.objects.create(clip=clip, left=x, right=y, status=Status.DONE)
+                     for x, y in ((s1, s2), (s2, s3), (s1, s3)))
+    control = Comparison.objects.create(clip=clip, left=s1, right=reversed_s1, status=Status.DONE, is_control=True,
+                                        control_answer="left")
+    a, b, c = annotators("a", "b", "c")
+    for comparison, choices in ((c12, "left left right"), (c23, "left tie right"), (c13, "tie both_poor left"),
+                                (control, "left left right")):
+        for user, choice in zip((a, b, c), choices.split()):
+            vote(user, comparison, choice)
+    return s1, s2, s3

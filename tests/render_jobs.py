@@ -34,7 +34,7 @@ class Worker:
     def __init__(self, media_root: Path, name: str, concurrency: int = 1):
         self.log = media_root.parent / f"{name}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", "default,inference,render",
+            [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", "default,inference,render,training",
              "-n", f"{name}-{os.getpid()}@localhost", "--concurrency", str(concurrency), "--without-gossip",
              "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
             cwd=ROOT, env=worker_env(media_root), stdout=self.log.open("w"), stderr=subprocess.STDOUT,

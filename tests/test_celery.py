@@ -19,7 +19,8 @@ def test_tasks_are_acknowledged_late_and_requeued_when_a_worker_dies():
 
 PROJECT_PACKAGES = ("corpus.", "rendering.", "annotator.", "training.", "dser.")
 EXPECTED_QUEUES = {"rendering.tasks.generate_sequences": "inference", "rendering.tasks.render_sequence": "render",
-                   "rendering.tasks.render_comparison": "render", "rendering.tasks.reconcile": "default"}
+                   "rendering.tasks.render_comparison": "render", "rendering.tasks.reconcile": "default",
+                   "training.tasks.train_dpo_run": "training"}
 
 
 def test_every_project_task_is_routed_to_a_queue_the_workers_consume():
@@ -40,7 +41,7 @@ def test_a_worker_starts_with_the_project_settings_and_answers(tmp_path):
     """A real worker on the test Redis; `inspect ping` is what docker-compose's healthcheck runs."""
     name = f"test-{os.getpid()}@localhost"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", "default,inference,render", "-n", name,
+        [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", "default,inference,render,training", "-n", name,
          "--concurrency", "1", "--pool", "solo", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -53,7 +54,7 @@ def test_a_worker_starts_with_the_project_settings_and_answers(tmp_path):
             time.sleep(0.5)
         assert replies == {name: {"ok": "pong"}}
         queues = app.control.inspect(destination=[name], timeout=2.0).active_queues()[name]
-        assert {q["name"] for q in queues} == {"default", "inference", "render"}
+        assert {q["name"] for q in queues} == {"default", "inference", "render", "training"}
     finally:
         worker.terminate()
         output, _ = worker.communicate(timeout=30)

@@ -1,0 +1,52 @@
+"""export_preferences on a hand-built set of judgments: majority, ties, agreement, failed
+controls, Bradley-Terry, and a byte-identical re-run."""
+import hashlib
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from dser.emotions import one_hot
+from training.services import ExportFilters, make_export
+
+pytestmark = pytest.mark.django_db
+
+
+def exported(tmp_path, name="out", **filters) -> list[tuple[int, int]]:
+    make_export(ExportFilters(**filters), tmp_path / name)
+    rows = [json.loads(line) for line in (tmp_path / name / "triplets.jsonl").read_text().splitlines()]
+    return [(row["chosen_params"]["window_s"], row["rejected_params"]["window_s"]) for row in rows]
+
+
+def test_majority_wins_even_splits_and_no_preferences_make_no_triplet(judged, tmp_path):
+    assert exported(tmp_path) == [(0.5, 0.7), (0.5, 0.9)]
+    row = json.loads((tmp_path / "out" / "triplets.jsonl").read_text().splitlines()[0])
+    assert row["votes"] == {"chosen": 2, "rejected": 1, "tie": 0, "both_poor": 0}
+    assert (tmp_path / "out" / row["audio"]).stat().st_size > 1000 and row["audio"].startswith("audio/")
+    assert row["chosen"]["values"][0] == one_hot("joy").tolist() and row["duration_s"] > 0
+
+
+def test_agreement_votes_and_failed_controls_filter(judged, tmp_path):
+    assert exported(tmp_path, "agreed", min_agreement=0.5) == [(0.5, 0.7)]
+    assert exported(tmp_path, "many", min_votes=4) == []
+    assert exported(tmp_path, "controls", exclude_failed_controls=True) == [(0.5, 0.7), (0.7, 0.9)]
+    manifest = json.loads((tmp_path / "controls" / "manifest.json").read_text())
+    assert manifest["counts"]["annotators failing controls"] == 1 and manifest["counts"]["triplets"] == 2
+    assert manifest["checkpoints"] == [{"path": "ckpt", "sha256": "h" * 64}]
+
+
+def test_bradley_terry_emits_the_pairs_it_is_confident_about(judged, tmp_path):
+    # Wins s1>s2 twice, s2>s1, s2>s3, s3>s2, s1>s3: scores s1 0.79, s2 -0.20, s3 -0.59.
+    assert exported(tmp_path, "all", aggregate="bradley-terry", bt_margin=0.0) == [(0.5, 0.7), (0.5, 0.9), (0.7, 0.9)]
+    assert exported(tmp_path, "sure", aggregate="bradley-terry", bt_margin=0.5) == [(0.5, 0.7), (0.5, 0.9)]
+    assert exported(tmp_path, "surer", aggregate="bradley-terry", bt_margin=1.2) == [(0.5, 0.9)]
+
+
+def test_a_rerun_writes_the_same_file_and_the_manifest_says_its_hash(judged, tmp_path):
+    out = StringIO()
+    call_command("export_preferences", str(tmp_path / "one"), stdout=out)
+    call_command("export_preferences", str(tmp_path / "two"), stdout=StringIO())
+    first, second = ((tmp_path / name / "triplets.jsonl").read_bytes() for name in ("one", "two"))
+    assert first == second and "triplets" in out.getvalue()
+    manifest = json.loads((tmp_path / "one" / "manifest.json").read_text())
+    assert manifest["triplets_sha256"] == hashlib.sha256(first).hexdigest()

@@ -1,0 +1,76 @@
+"""ML engineers export and launch DPO runs from the web app; a real worker trains them."""
+import pytest
+
+from tests.render_jobs import Worker, flush_broker, wait_for
+from tests.test_roles import PASSWORD, make_user
+from training.ml.checkpoint import load_checkpoint
+from training.models import PreferenceExport, TrainingRun
+from training.services import launch_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def engineer_client(client):
+    make_user("eng", "ml_engineers")
+    client.login(username="eng", password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def worker(media_root):
+    flush_broker()
+    started = Worker(media_root, "trainer")
+    yield started
+    started.stop()
+    flush_broker()
+
+
+def run_status(run: TrainingRun) -> str:
+    run.refresh_from_db()
+    return run.status
+
+
+def test_an_engineer_exports_launches_a_run_and_cancels_another(judged, engineer_client, worker):
+    response = engineer_client.post("/training/exports/", {"min_votes": 1, "min_agreement": 0, "aggregate": "pairwise",
+                                                           "bt_margin": 1.0})
+    export = PreferenceExport.objects.get()
+    assert response.status_code == 302 and export.triplets == 2
+
+    response = engineer_client.post("/training/runs/", {"export": export.pk, "beta": 0.5, "lr": 1e-4, "epochs": 2,
+                                                        "batch_size": 2})
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/training/runs/{run.pk}/"
+    wait_for(lambda: run_status(run) not in ("pending", "running"), 120, "the run to finish", worker)
+    assert run.status == "done", run.error
+    assert [entry["epoch"] for entry in run.epochs_done] == [1, 2]
+    page = engineer_client.get(f"/training/runs/{run.pk}/").content.decode()
+    assert "DPO run" in page and "rewards/accuracies" in page and "training curves" in page
+    assert engineer_client.get(f"/training/runs/{run.pk}/curves.png")["Content-Type"] == "image/png"
+    assert load_checkpoint(run.directory)[1].stage == 3
+
+    slow = launch_run(export, epochs=500, batch_size=1, lr=1e-4)
+    wait_for(lambda: len(TrainingRun.objects.get(pk=slow.pk).epochs_done) >= 1, 120, "a finished epoch", worker)
+    assert engineer_client.post(f"/training/runs/{slow.pk}/cancel/").status_code == 302
+    wait_for(lambda: run_status(slow) != "running", 60, "the run to stop", worker)
+    assert slow.status == "cancelled" and len(slow.epochs_done) < 500
+    assert load_checkpoint(slow.directory)[1].metrics["epoch"] >= 1  # the last finished epoch is kept
+
+
+@pytest.mark.parametrize("role", ["annotators", "admins"])
+def test_only_ml_engineers_see_or_launch_runs_and_exports(client, role):
+    make_user("someone", role)
+    client.login(username="someone", password=PASSWORD)
+    assert client.get("/training/").status_code == 403
+    assert client.post("/training/exports/", {"min_votes": 1}).status_code == 403
+    assert client.post("/training/runs/", {"beta": 0.5}).status_code == 403
+    assert PreferenceExport.objects.count() == 0 and TrainingRun.objects.count() == 0
+
+
+def test_a_run_without_triplets_is_refused(engineer_client):
+    engineer_client.post("/training/exports/", {"min_votes": 1, "min_agreement": 0, "aggregate": "pairwise",
+                                                "bt_margin": 1.0})
+    export = PreferenceExport.objects.get()
+    assert export.triplets == 0
+    engineer_client.post("/training/runs/", {"export": export.pk, "beta": 0.5, "lr": 1e-5, "epochs": 1, "batch_size": 1})
+    assert TrainingRun.objects.count() == 0  # the form offers only exports with triplets

@@ -1,0 +1,65 @@
+"""ML engineers' records: preference exports and the DPO runs trained on them."""
+from django.conf import settings
+from django.db import models
+
+
+class PreferenceExport(models.Model):
+    """A triplets file written from the judgments (training.services.export_preferences)."""
+
+    directory = models.CharField(max_length=1024, help_text="Holds triplets.jsonl, audio/ and manifest.json.")
+    filters = models.JSONField(default=dict)
+    counts = models.JSONField(default=dict, help_text="How many remained after each filter.")
+    triplets = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of triplets.jsonl.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk}: {self.triplets} triplets"
+
+    @property
+    def triplets_path(self) -> str:
+        return f"{self.directory}/triplets.jsonl"
+
+
+class TrainingRun(models.Model):
+    """A DPO fine-tuning run, executed by a Celery worker on the `training` queue."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    export = models.ForeignKey(PreferenceExport, on_delete=models.PROTECT, related_name="runs")
+    init_checkpoint = models.CharField(max_length=1024, help_text="The stage-2 checkpoint: policy and reference.")
+    beta = models.FloatField(default=0.5)
+    lr = models.FloatField(default=1e-5)
+    epochs = models.PositiveSmallIntegerField(default=3)
+    batch_size = models.PositiveSmallIntegerField(default=4)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    directory = models.CharField(max_length=1024, blank=True, help_text="The run's checkpoint, log and curves.")
+    history = models.JSONField(default=list, blank=True, help_text="Every logged record, as they come.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.status})"
+
+    @property
+    def latest(self) -> dict:
+        return self.history[-1] if self.history else {}
+
+    @property
+    def epochs_done(self) -> list[dict]:
+        return [entry for entry in self.history if entry.get("kind") == "epoch"]

@@ -1,0 +1,195 @@
+"""ML engineers' work: preference exports (judgments -> triplets for DPO) and DPO runs.
+
+    OUT/triplets.jsonl   one triplet per line (schema in README.md, "Exporting preferences")
+    OUT/audio/*.wav      the clips' audio, named in the triplets relative to OUT
+    OUT/manifest.json    filters, counts at each filter, time, the checkpoints that made the
+                         sequences, sha256 of triplets.jsonl
+
+"No preference" and "both poor" votes are counted but prefer neither side. `pairwise`: each
+comparison's majority side (an even split is dropped). `bradley-terry`: per clip, scores fitted
+over all its votes; every pair of its sequences whose scores differ by at least `bt_margin`.
+The same database gives the same triplets.jsonl, byte for byte.
+"""
+import hashlib
+import itertools
+import json
+import shutil
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from annotator.models import Judgment
+from annotator.services import CONTROL_PASS_ACCURACY, control_accuracy_by_annotator
+from annotator.stats.ranking import bradley_terry
+from dser.files import atomic_path, write_text_atomic
+from rendering.models import EmotionSequence
+from training.models import PreferenceExport, TrainingRun
+
+AGGREGATIONS = ("pairwise", "bradley-terry")
+
+
+@dataclass
+class ExportFilters:
+    dataset: str = ""
+    batch: int | None = None
+    min_votes: int = 1  # judgments a comparison needs (every kind of answer counts)
+    min_agreement: float = 0.0  # share of a comparison's judgments on its majority side
+    exclude_failed_controls: bool = False  # drop annotators below CONTROL_PASS_ACCURACY on controls
+    aggregate: str = "pairwise"
+    bt_margin: float = 1.0  # bradley-terry: least score difference of an emitted pair
+
+
+@dataclass
+class ExportResult:
+    triplets: int
+    counts: dict = field(default_factory=dict)  # how many remained after each filter
+    sha256: str = ""
+
+
+def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
+    judgments = Judgment.objects.filter(comparison__is_control=False).select_related(
+        "comparison__clip", "left", "right")
+    counts = {"judgments": judgments.count()}
+    if filters.dataset:
+        judgments = judgments.filter(comparison__clip__dataset=filters.dataset)
+        counts["after dataset"] = judgments.count()
+    if filters.batch:
+        judgments = judgments.filter(comparison__batches=filters.batch)
+        counts["after batch"] = judgments.count()
+    if filters.exclude_failed_controls:
+        failed = [pk for pk, accuracy in control_accuracy_by_annotator().items() if accuracy < CONTROL_PASS_ACCURACY]
+        judgments = judgments.exclude(annotator__in=failed)
+        counts["after failed controls"] = judgments.count()
+        counts["annotators failing controls"] = len(failed)
+    return judgments.order_by("comparison_id", "annotator_id"), counts
+
+
+def votes_by_comparison(judgments) -> dict[int, dict]:
+    """comparison id -> {"sequences": (a, b), "votes": Counter of a, b, "tie", "both_poor", "clip"}."""
+    grouped: dict[int, dict] = {}
+    for judgment in judgments:
+        entry = grouped.setdefault(judgment.comparison_id, {
+            "clip": judgment.comparison.clip, "sequences": (judgment.left, judgment.right), "votes": Counter()})
+        preferred = judgment.preferred
+        entry["votes"][preferred.pk if preferred else judgment.choice] += 1
+    return grouped
+
+
+def pairwise_triplets(grouped: dict, filters: ExportFilters, counts: dict) -> list[tuple]:
+    triplets = []
+    enough = [entry for entry in grouped.values() if sum(entry["votes"].values()) >= filters.min_votes]
+    counts["comparisons with enough votes"] = len(enough)
+    for entry in enough:
+        a, b = entry["sequences"]
+        votes, total = entry["votes"], sum(entry["votes"].values())
+        if votes[a.pk] == votes[b.pk]:
+            continue  # no preference, or an even split
+        chosen, rejected = (a, b) if votes[a.pk] > votes[b.pk] else (b, a)
+        if votes[chosen.pk] / total >= filters.min_agreement:
+            triplets.append((entry["clip"], chosen, rejected, _vote_counts(votes, chosen, rejected)))
+    counts["comparisons agreed"] = len(triplets)
+    return triplets
+
+
+def bradley_terry_triplets(grouped: dict, filters: ExportFilters, counts: dict) -> list[tuple]:
+    by_clip: dict[int, list[dict]] = {}
+    for entry in grouped.values():
+        by_clip.setdefault(entry["clip"].pk, []).append(entry)
+    triplets = []
+    for entries in by_clip.values():
+        sequences = {s.pk: s for entry in entries for s in entry["sequences"]}
+        wins = [(winner, loser) for entry in entries for winner, loser in _wins(entry)]
+        if sum(sum(e["votes"].values()) for e in entries) < filters.min_votes or not wins:
+            continue
+        scores = dict(bradley_terry(sorted(sequences), wins))
+        for first, second in itertools.combinations(sorted(sequences), 2):
+            chosen, rejected = (first, second) if scores[first] >= scores[second] else (second, first)
+            if scores[chosen] - scores[rejected] >= filters.bt_margin:
+                direct = next((e["votes"] for e in entries if {s.pk for s in e["sequences"]} == {first, second}),
+                              Counter())
+                triplets.append((entries[0]["clip"], sequences[chosen], sequences[rejected],
+                                 _vote_counts(direct, sequences[chosen], sequences[rejected])))
+    counts["confident pairs"] = len(triplets)
+    return triplets
+
+
+def _wins(entry: dict) -> list[tuple[int, int]]:
+    a, b = entry["sequences"]
+    return [(a.pk, b.pk)] * entry["votes"][a.pk] + [(b.pk, a.pk)] * entry["votes"][b.pk]
+
+
+def _vote_counts(votes: Counter, chosen: EmotionSequence, rejected: EmotionSequence) -> dict:
+    return {"chosen": votes[chosen.pk], "rejected": votes[rejected.pk], "tie": votes["tie"],
+            "both_poor": votes["both_poor"]}
+
+
+def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes: dict) -> dict:
+    return {"clip": clip.pk, "audio": f"audio/clip{clip.pk}.wav", "duration_s": clip.duration_s,
+            "chosen": chosen.timeline, "rejected": rejected.timeline,
+            "chosen_params": {"window_s": chosen.window_s, "stride_s": chosen.stride_s},
+            "rejected_params": {"window_s": rejected.window_s, "stride_s": rejected.stride_s}, "votes": votes}
+
+
+def export_preferences(out: Path, filters: ExportFilters, media_root: Path) -> ExportResult:
+    if filters.aggregate not in AGGREGATIONS:
+        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
+    judgments, counts = judgments_for(filters)
+    grouped = votes_by_comparison(judgments)
+    make = bradley_terry_triplets if filters.aggregate == "bradley-terry" else pairwise_triplets
+    triplets = sorted(make(grouped, filters, counts), key=lambda t: (t[0].pk, t[1].pk, t[2].pk))
+    out = Path(out)
+    for clip in {t[0].pk: t[0] for t in triplets}.values():
+        with atomic_path(out / "audio" / f"clip{clip.pk}.wav") as partial:
+            shutil.copyfile(media_root / clip.audio.name, partial)
+    text = "".join(json.dumps(triplet_row(*t), sort_keys=True) + "\n" for t in triplets)
+    write_text_atomic(out / "triplets.jsonl", text)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    counts["triplets"] = len(triplets)
+    checkpoints = sorted({(t[1].checkpoint, t[1].checkpoint_hash) for t in triplets})
+    write_text_atomic(out / "manifest.json", json.dumps({
+        "filters": asdict(filters), "counts": counts, "created_at": timezone.now().isoformat(),
+        "checkpoints": [{"path": path, "sha256": sha} for path, sha in checkpoints],
+        "triplets_sha256": digest}, indent=1))
+    return ExportResult(triplets=len(triplets), counts=counts, sha256=digest)
+
+
+@transaction.atomic
+def make_export(filters: ExportFilters, directory: Path | None = None, created_by=None) -> PreferenceExport:
+    """Export the judgments (into `directory`, default MEDIA_ROOT/exports/<id>) and record it."""
+    record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by, directory="")
+    directory = Path(directory) if directory else Path(settings.MEDIA_ROOT) / "exports" / str(record.pk)
+    result = export_preferences(directory, filters, Path(settings.MEDIA_ROOT))
+    record.directory, record.counts, record.triplets, record.sha256 = str(directory), result.counts, result.triplets, \
+        result.sha256
+    record.save(update_fields=["directory", "counts", "triplets", "sha256"])
+    return record
+
+
+def launch_run(export: PreferenceExport, *, init_checkpoint: str = "", beta: float = 0.5, lr: float = 1e-5,
+               epochs: int = 3, batch_size: int = 4, created_by=None) -> TrainingRun:
+    """Record a DPO run and hand it to a worker on the `training` queue once committed."""
+    if export.triplets == 0:
+        raise ValueError(f"{export} has no triplets to train on")
+    if beta <= 0 or lr <= 0 or epochs < 1 or batch_size < 1:
+        raise ValueError("beta, learning rate, epochs and batch size must be positive")
+    with transaction.atomic():
+        run = TrainingRun.objects.create(export=export, init_checkpoint=init_checkpoint or settings.STAGE2_CHECKPOINT,
+                                         beta=beta, lr=lr, epochs=epochs, batch_size=batch_size, created_by=created_by)
+        run.directory = str(Path(settings.MEDIA_ROOT) / "runs" / str(run.pk))
+        run.save(update_fields=["directory"])
+        transaction.on_commit(lambda: current_app.send_task("training.tasks.train_dpo_run", args=[run.pk]))
+    return run
+
+
+def cancel_run(run: TrainingRun) -> None:
+    """A pending run never starts; a running one stops after its current step and keeps the
+    checkpoint of its last finished epoch."""
+    TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.PENDING).update(
+        status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
+    TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from training import views
+
+urlpatterns = [
+    path("training/", views.index, name="training"),
+    path("training/exports/", views.new_export, name="training_new_export"),
+    path("training/runs/", views.new_run, name="training_new_run"),
+    path("training/runs/<int:run_id>/", views.run_detail, name="training_run"),
+    path("training/runs/<int:run_id>/cancel/", views.cancel_run, name="training_cancel_run"),
+    path("training/runs/<int:run_id>/curves.png", views.run_curves, name="training_run_curves"),
+]

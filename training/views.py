@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from dser.roles import ML_ENGINEERS, role_required
+from training import services
+from training.forms import ExportForm, RunForm
+from training.models import PreferenceExport, TrainingRun
+
+engineers_only = role_required(ML_ENGINEERS)
+
+
+@require_GET
+@engineers_only
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "training/index.html", {
+        "exports": PreferenceExport.objects.all()[:20], "runs": TrainingRun.objects.all()[:20],
+        "export_form": ExportForm(), "run_form": RunForm()})
+
+
+@require_POST
+@engineers_only
+def new_export(request: HttpRequest) -> HttpResponse:
+    form = ExportForm(request.POST)
+    if form.is_valid():
+        export = services.make_export(form.filters(), created_by=request.user)
+        messages.success(request, f"Exported {export.triplets} triplets ({export.directory}).")
+    else:
+        messages.error(request, f"Not exported: {form.errors.as_text()}")
+    return redirect("training")
+
+
+@require_POST
+@engineers_only
+def new_run(request: HttpRequest) -> HttpResponse:
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not launched: {form.errors.as_text()}")
+        return redirect("training")
+    try:
+        run = services.launch_run(created_by=request.user, **form.cleaned_data)
+    except ValueError as exc:
+        messages.error(request, f"Not launched: {exc}")
+        return redirect("training")
+    return redirect("training_run", run.pk)
+
+
+@require_GET
+@engineers_only
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(TrainingRun, pk=run_id)
+    keys = ("loss", "rewards/accuracies", "rewards/margins", "val/loss", "val/rewards/accuracies", "val/rewards/margins")
+    rows = [[entry["epoch"], *(entry.get(key) for key in keys)] for entry in run.epochs_done]
+    return render(request, "training/run.html", {"run": run, "keys": keys, "rows": rows, "latest": run.latest,
+                                                 "live": run.status in ("pending", "running")})
+
+
+@require_POST
+@engineers_only
+def cancel_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    services.cancel_run(get_object_or_404(TrainingRun, pk=run_id))
+    messages.success(request, "Cancelling: the run stops after its current step and keeps its last finished epoch.")
+    return redirect("training_run", run_id)
+
+
+@require_GET
+@engineers_only
+def run_curves(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(TrainingRun, pk=run_id)
+    path = f"{run.directory}/training_curves.png"
+    try:
+        return FileResponse(open(path, "rb"), content_type="image/png")
+    except FileNotFoundError:
+        raise Http404("no curves yet") from None
