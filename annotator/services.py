@@ -8,6 +8,7 @@ annotators serving at once never both take its last slot.
 """
 from dataclasses import dataclass
 from datetime import timedelta
+from statistics import median
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,7 +17,9 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
 from annotator.models import Judgment, Lease
+from annotator.stats.agreement import krippendorff_alpha, percent_agreement
 from annotator.stats.marks import difference_marks
+from annotator.stats.ranking import bradley_terry
 from corpus.models import Clip
 from rendering.models import Comparison, RenderBatch, Status
 
@@ -168,10 +171,6 @@ def may_watch(user, comparison_id: int) -> bool:
 
 def dashboard_figures(days: int = 14) -> dict:
     """Everything the dashboard shows, from the judgments in the database."""
-    from statistics import median
-
-    from annotator.stats.agreement import krippendorff_alpha, percent_agreement
-
     judgments = list(Judgment.objects.select_related("annotator", "comparison"))
     since = (timezone.now() - timedelta(days=days - 1)).date()
     per_day = {since + timedelta(days=i): 0 for i in range(days)}
@@ -214,8 +213,6 @@ def control_accuracy_by_annotator() -> dict[int, float]:
 def clip_rankings(judgments: list[Judgment]) -> list[dict]:
     """Per clip, its sequences ranked by Bradley-Terry from the left/right votes (ties and
     "both poor" carry no preference), with the votes behind each."""
-    from annotator.stats.ranking import bradley_terry
-
     by_clip: dict[int, list[Judgment]] = {}
     for judgment in judgments:
         if not judgment.comparison.is_control:

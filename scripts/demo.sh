@@ -31,7 +31,7 @@ done
 
 # One render batch over the demo clips (the first run only): sequences, avatar videos, pairs.
 if ! $PY manage.py batch_status >/dev/null 2>&1; then
-  echo "Scheduled render batch $($PY manage.py schedule_renders --dataset demo-meld) over the demo clips"
+  echo "Scheduled render batch $($PY manage.py schedule_renders --dataset demo-meld --controls 0.1) over the demo clips"
 fi
 
 # Worker and beat in their own process groups, so that stopping the demo stops them and their children.

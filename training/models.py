@@ -2,6 +2,8 @@
 from django.conf import settings
 from django.db import models
 
+from rendering.models import Status
+
 
 class PreferenceExport(models.Model):
     """A triplets file written from the judgments (training.services.export_preferences)."""
@@ -28,12 +30,7 @@ class PreferenceExport(models.Model):
 class TrainingRun(models.Model):
     """A DPO fine-tuning run, executed by a Celery worker on the `training` queue."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+    Status = Status  # the job states every worker-run item has (rendering.models.Status)
 
     export = models.ForeignKey(PreferenceExport, on_delete=models.PROTECT, related_name="runs")
     init_checkpoint = models.CharField(max_length=1024, help_text="The stage-2 checkpoint: policy and reference.")
