@@ -1,13 +1,18 @@
 """`python -m training` end to end on a small generated corpus: every command, both losses."""
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from corpus.sources.media import extract_wav
+from dser.audio import load_audio
+from dser.emotions import EMOTIONS
 from training.__main__ import main
 from training.ml.checkpoint import load_checkpoint
+from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from training.ml.evaluate import predict_timeline
 
 TINY = ["--backbone", "tiny", "--no-freeze-feature-encoder", "--batch-size", "8", "--lr", "1e-3"]
 
@@ -98,10 +103,6 @@ def test_the_module_has_help():
 
 
 def test_the_embedded_default_checkpoints_load_offline_and_predict(demo_corpus):
-    from dser.audio import load_audio
-    from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-    from training.ml.evaluate import predict_timeline
-
     stage1, meta1 = load_checkpoint(DEFAULT_STAGE1)
     stage2, meta2 = load_checkpoint(DEFAULT_STAGE2)
     assert (meta1.stage, stage1.head_kind, meta2.stage, stage2.head_kind) == (1, "utterance", 2, "sequence")
@@ -110,3 +111,19 @@ def test_the_embedded_default_checkpoints_load_offline_and_predict(demo_corpus):
     for model in (stage1, stage2):
         timeline = predict_timeline(model, samples)
         assert timeline.values.shape[1] == 6 and len(timeline.times) >= 1
+
+
+def test_evaluate_puts_a_classical_baseline_beside_the_neural_models(demo_corpus, tmp_path, capsys):
+    """The baseline trains on one voice's utterances and is scored on the other voice's, the
+    same utterances the checkpoint is scored on."""
+    for folder in ("train", "held_out"):
+        (tmp_path / folder).mkdir()
+    for wav in demo_corpus.crema_d.glob("*.wav"):
+        shutil.copy(wav, tmp_path / ("train" if wav.name.startswith("1001_") else "held_out") / wav.name)
+    assert main(["--quiet", "evaluate", str(DEFAULT_STAGE1), "--data", str(tmp_path / "held_out"), "--baseline",
+                 str(tmp_path / "train"), "--json", str(tmp_path / "rows.json")]) == 0
+    table = capsys.readouterr().out
+    assert "baseline" in table and "utterance" in table
+    rows = {row["method"]: row for row in json.loads((tmp_path / "rows.json").read_text())}
+    assert rows["baseline"]["n"] == rows["utterance"]["n"] == 12
+    assert 0.0 <= rows["baseline"]["accuracy"] <= 1.0 and set(rows["baseline"]["recall"]) <= set(EMOTIONS)

@@ -5,7 +5,7 @@
     python -m training train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
     python -m training train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo [--beta 0.5]
     python -m training evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl     (MAE table)
-    python -m training evaluate ckpt/stage1 --data held_out/                            (accuracy)
+    python -m training evaluate ckpt/stage1 --data held_out/ [--baseline train/]       (accuracy)
     python -m training predict speech.wav [--checkpoint ckpt/stage2] [--plot timeline.png]
 
 Backbones: a hub id (facebook/wav2vec2-base, facebook/wav2vec2-large-lv60), a local directory,
@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--data", type=Path, action="append", help="labelled utterances: accuracy")
     source.add_argument("--reference", type=Path, help="JSONL of audio + timeline: MAE")
     evaluate.add_argument("--json", type=Path, help="also write the rows as JSON")
+    evaluate.add_argument("--baseline", type=Path, action="append", metavar="TRAIN_DIR",
+                          help="with --data: also train the classical baseline (MFCC, pitch, energy + logistic "
+                               "regression) on TRAIN_DIR and show it as a row")
     _window_args(evaluate)
 
     predict = commands.add_parser("predict", help="the emotion timeline of an audio file")
@@ -120,7 +123,7 @@ def run(args) -> None:
               f"held-out reward accuracy {last.get('val/rewards/accuracies', float('nan')):.3f}")
     elif args.command == "evaluate":
         if args.data:
-            rows, metric = accuracy_rows(args.checkpoints, args.data, progress), "accuracy"
+            rows, metric = accuracy_rows(args.checkpoints, args.data, progress, args.baseline), "accuracy"
         else:
             rows, metric = mae_rows(args.checkpoints, args.reference, WindowParams(args.window, args.stride),
                                     progress), "mae"

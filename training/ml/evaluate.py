@@ -8,9 +8,10 @@ from tqdm import tqdm
 from dser.audio import SAMPLE_RATE, load_audio
 from dser.timeline import Timeline
 from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
+from training.ml.baseline import Baseline
 from training.ml.checkpoint import load_checkpoint
 from training.ml.data import find_utterances, label_index
-from training.ml.stage1 import evaluate_utterances
+from training.ml.stage1 import classification_scores, evaluate_utterances
 from training.ml.stage2 import read_jsonl, timeline_mae
 from training.ml.windows import sequence_timeline, sliding_window_timeline
 
@@ -22,12 +23,19 @@ def predict_timeline(model, samples: np.ndarray, params: WindowParams = STAGE2_T
     return sliding_window_timeline(model, samples, params)
 
 
-def accuracy_rows(checkpoints: list[Path], data: list[Path], progress: bool = True) -> list[dict]:
-    utterances, _ = find_utterances(data)
+def labelled_audio(folders: list[Path], progress: bool = True) -> tuple[list, list[int]]:
+    utterances, _ = find_utterances(folders)
     if not utterances:
-        raise ValueError("no labelled utterances found")
+        raise ValueError(f"no labelled utterances below {', '.join(map(str, folders))}")
     audio = [load_audio(u.path) for u in tqdm(utterances, desc="load audio", disable=not progress)]
-    labels = [label_index(u.emotion) for u in utterances]
+    return audio, [label_index(u.emotion) for u in utterances]
+
+
+def accuracy_rows(checkpoints: list[Path], data: list[Path], progress: bool = True,
+                  baseline_data: list[Path] | None = None) -> list[dict]:
+    """One row per checkpoint, and with `baseline_data` one for the classical baseline
+    trained there (training.ml.baseline), all on the utterances below `data`."""
+    audio, labels = labelled_audio(data, progress)
     rows = []
     for checkpoint in checkpoints:
         model, metadata = load_checkpoint(checkpoint)
@@ -36,6 +44,12 @@ def accuracy_rows(checkpoints: list[Path], data: list[Path], progress: bool = Tr
         scores = evaluate_utterances(model, audio, labels)
         rows.append({"checkpoint": str(checkpoint), "stage": metadata.stage, "method": "utterance",
                      "accuracy": scores["accuracy"], "n": len(labels), "recall": scores["recall"]})
+    if baseline_data:
+        baseline = Baseline.fit(*labelled_audio(baseline_data, progress))
+        scores = classification_scores(labels, baseline.predict(audio))
+        rows.append({"checkpoint": "MFCC+pitch+energy, logistic regression", "stage": 0, "method": "baseline",
+                     "accuracy": scores["accuracy"], "n": len(labels), "recall": scores["recall"],
+                     "trained_on": [str(d) for d in baseline_data]})
     return rows
 
 

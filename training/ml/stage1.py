@@ -49,6 +49,11 @@ def evaluate_utterances(model: DSERModel, audio: list[np.ndarray], labels: list[
     for i in range(0, len(audio), batch_size):
         batch, lengths = pad_batch(audio[i: i + batch_size])
         predictions += model(batch, lengths).mean.argmax(-1).tolist()
+    return classification_scores(labels, predictions)
+
+
+def classification_scores(labels: list[int], predictions) -> dict:
+    """Accuracy, per-emotion recall and the confusion matrix (rows: truth, columns: prediction)."""
     confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), int)
     for truth, guess in zip(labels, predictions):
         confusion[truth, guess] += 1
