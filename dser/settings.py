@@ -125,7 +125,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 6 * 3600),
     "queue_order_strategy": "priority", "priority_steps": list(range(10)), "sep": ":",
 }
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # The stage-1 emotion model that makes the sequences annotators compare: a checkpoint
 # directory (default: the embedded one, training/checkpoints/stage1).

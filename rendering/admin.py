@@ -177,9 +177,9 @@ class BatchClipAdmin(JobAdmin):
 
 @admin.register(EmotionSequence)
 class EmotionSequenceAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "window_s", "stride_s", "plot", "render_link", "created_at")
+    list_display = ("__str__", "kind", "window_s", "stride_s", "plot", "render_link", "created_at")
     search_fields = ("clip__key",)
-    list_filter = ("checkpoint_hash",)
+    list_filter = ("kind", "checkpoint_hash")
     readonly_fields = ("clip", "checkpoint", "checkpoint_hash", "window_s", "stride_s", "plot", "render_link",
                        "comparisons", "timeline", "created_at")
 
@@ -218,7 +218,8 @@ class RenderAdmin(JobAdmin):
 
 @admin.register(Comparison)
 class ComparisonAdmin(JobAdmin):
-    list_display = ("__str__", "status", "attempts", "duration_s", "render_seconds", "error")
+    list_display = ("__str__", "status", "is_control", "attempts", "duration_s", "render_seconds", "error")
+    list_filter = ("status", "is_control")
     search_fields = ("clip__key",)
     readonly_fields = ("clip", "left_link", "right_link", "player", "file", "duration_s", "render_seconds") + \
         JobAdmin.readonly_fields
@@ -242,4 +243,11 @@ def schedule_renders(modeladmin, request, queryset):
     return redirect(f"{reverse('admin:rendering_renderbatch_schedule')}?clips={ids}")
 
 
-ClipAdmin.actions = (*ClipAdmin.actions, schedule_renders)  # the corpus app knows nothing of rendering
+@admin.display(description="sequences")
+def clip_sequences(clip) -> str:
+    return changelist_link(EmotionSequence, "sequences of this clip", clip__id__exact=clip.pk)
+
+
+# The corpus app knows nothing of rendering; rendering adds its action and link to the clip pages.
+ClipAdmin.actions = (*ClipAdmin.actions, schedule_renders)
+ClipAdmin.readonly_fields = (*ClipAdmin.readonly_fields, clip_sequences)

@@ -47,6 +47,8 @@ def test_an_admin_schedules_from_the_clip_list_and_follows_the_chain(client, cli
     render.refresh_from_db()
     page = client.get(f"/admin/rendering/renderbatch/{batch.pk}/change/").content.decode()
     assert "1 done" in page and "Retry failed" in page and "Cancel batch" in page and "<progress" in page
+    page = client.get(f"/admin/corpus/clip/{clip.pk}/change/").content.decode()
+    assert f"/admin/rendering/emotionsequence/?clip__id__exact={clip.pk}" in page  # clip -> its sequences
     sequence = EmotionSequence.objects.first()
     page = client.get(f"/admin/rendering/emotionsequence/{sequence.pk}/change/").content.decode()
     assert page.count("<polyline") == 6 and f"/admin/rendering/render/{sequence.render.pk}/change/" in page
