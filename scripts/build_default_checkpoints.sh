@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the embedded default checkpoints (training/checkpoints/stage1, stage2): small
 # wav2vec2 models trained from scratch on the generated demo corpus, then evaluated on a
-# second generated corpus (other sentences and dialogue lines). `make checkpoints` runs it.
+# second generated corpus (other sentences, dialogue lines and voices: none of its voices is
+# heard in training). `make checkpoints` runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -9,8 +10,8 @@ work=var/checkpoint-build
 out=training/checkpoints
 rm -rf "$work" && mkdir -p "$work"
 
-$PY manage.py make_demo_corpus "$work/train" --clips 150 --voices 8 --sentences 8 --seed 0
-$PY manage.py make_demo_corpus "$work/test" --clips 30 --voices 8 --sentences 4 --seed 1
+$PY manage.py make_demo_corpus "$work/train" --clips 150 --voices 8 --sentences 8 --seed 0 --voice-set train
+$PY manage.py make_demo_corpus "$work/test" --clips 30 --voices 8 --sentences 4 --seed 1 --voice-set held-out
 $PY - "$work" <<'PY'
 """Dialogue clips -> 16 kHz WAV, and the test clips' true timelines -> reference JSONL."""
 import json, sys

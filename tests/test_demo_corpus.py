@@ -1,11 +1,14 @@
-"""The demo corpus generator: real MELD rows, two emotions per clip, CREMA-D naming."""
+"""The demo corpus generator: real MELD rows, emotions that change at known times, varied and
+seeded speech, CREMA-D naming, and voices held out from training."""
 import json
+import random
 import re
 
 import soundfile
 
-from corpus.sources.demo import DEFAULT_SOURCE_CSV, PROSODY, speak
+from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus
 from corpus.sources.meld import read_rows
+from corpus.sources.speech import PROSODY, VOICES, Segment, speak, split_voices
 from dser.datasets import to_emotion
 from dser.timeline import Timeline
 
@@ -19,24 +22,32 @@ def test_clips_use_real_meld_rows_unchanged(demo_corpus):
         assert (demo_corpus.meld_clips / f"{row.clip_name}.mp4").is_file()
 
 
-def test_each_clip_changes_emotion_halfway_and_its_timeline_says_so(demo_corpus):
+def test_each_clip_changes_emotion_one_to_three_times_and_its_timeline_says_so(demo_corpus):
     rows = {row.clip_name: row for row in read_rows(demo_corpus.meld_csv)[0]}
     timelines = json.loads(demo_corpus.timelines.read_text())
     assert set(timelines) == set(rows)
     for name, entry in timelines.items():
-        first, second = entry["emotions"]
-        assert first == to_emotion(rows[name].emotion) and second != first
+        emotions = entry["emotions"]
+        assert emotions[0] == to_emotion(rows[name].emotion) and 2 <= len(emotions) <= 4
+        assert all(a != b for a, b in zip(emotions, emotions[1:]))
         timeline = Timeline.from_json(entry)
-        assert timeline.dominant == [first, first, second, second]
-        assert 0 < timeline.times[1] < timeline.times[2] < timeline.times[3]
+        assert len(timeline.times) == 2 * len(emotions)  # start, a cross-fade per change, end
+        assert timeline.dominant[::2] == [e if entry["segments"][i]["intensity"] > 0.5 else "neutral"
+                                          for i, e in enumerate(emotions)]
+        assert all(0.6 <= part["intensity"] <= 1.0 for part in entry["segments"])
+        assert entry["voice"] in VOICES
 
 
-def test_prosody_differs_by_emotion():
-    loud, rate = speak("I cannot believe you did that", "anger", "en-us+m1")
-    quiet, _ = speak("I cannot believe you did that", "sadness", "en-us+m1")
-    assert PROSODY["sadness"].speed < PROSODY["anger"].speed
-    assert len(quiet) > len(loud)  # sadness is slower
-    assert abs(quiet).mean() < abs(loud).mean()  # and quieter
+def test_prosody_differs_by_emotion_and_varies_around_it():
+    loud, _ = speak("I cannot believe you did that", "en-us+m1", PROSODY["anger"])
+    quiet, _ = speak("I cannot believe you did that", "en-us+m1", PROSODY["sadness"])
+    assert len(quiet) > len(loud) and abs(quiet).mean() < abs(loud).mean()  # sadness slower and quieter
+    rng = random.Random(0)
+    said = [Segment("joy").prosody(rng) for _ in range(3)]
+    assert len(set(said)) == 3  # each utterance its own, around the centre
+    assert all(abs(p.pitch - PROSODY["joy"].pitch) <= 8 for p in said)
+    half = Segment("anger", 0.5).prosody(random.Random(1))
+    assert abs(half.amplitude - 145) <= 145 * 0.15 + 1e-9  # halfway from neutral (100) to anger (190)
 
 
 def test_crema_d_part_has_every_emotion_for_every_actor(demo_corpus):
@@ -49,8 +60,19 @@ def test_crema_d_part_has_every_emotion_for_every_actor(demo_corpus):
 
 
 def test_the_same_seed_gives_the_same_corpus(demo_corpus, tmp_path):
-    from corpus.sources.demo import make_demo_corpus
-
-    again = make_demo_corpus(tmp_path / "again", n_clips=8, n_voices=0, seed=7)
+    again = make_demo_corpus(tmp_path / "again", n_clips=8, n_voices=2, n_sentences=2, seed=7)
     assert again.meld_csv.read_bytes() == demo_corpus.meld_csv.read_bytes()
     assert json.loads(again.timelines.read_text()) == json.loads(demo_corpus.timelines.read_text())
+    for wav in sorted(demo_corpus.crema_d.glob("*.wav"))[:3]:
+        assert (again.crema_d / wav.name).read_bytes() == wav.read_bytes()
+
+
+def test_held_out_voices_are_never_heard_in_a_training_corpus(tmp_path):
+    train_voices, held_out = split_voices()
+    assert not set(train_voices) & set(held_out) and set(train_voices) | set(held_out) == set(VOICES)
+    assert split_voices() == (train_voices, held_out)
+    corpora = {name: make_demo_corpus(tmp_path / name, n_clips=4, n_voices=3, n_sentences=1, seed=2, voices=voices)
+               for name, voices in (("train", train_voices), ("held-out", held_out))}
+    heard = {name: {e["voice"] for e in json.loads(c.timelines.read_text()).values()}
+             | set(json.loads((c.crema_d / "voices.json").read_text()).values()) for name, c in corpora.items()}
+    assert heard["train"] <= set(train_voices) and heard["held-out"] <= set(held_out)

@@ -3,14 +3,15 @@
 `python manage.py make_demo_corpus OUT` writes:
   OUT/meld/dev_sent_emo.csv            real MELD rows (corpus/data/meld), unchanged
   OUT/meld/dev_splits_complete/*.mp4   dia{D}_utt{U}.mp4: espeak-ng speech of each row's line,
-                                       first half in one emotion's prosody, second half in another
-  OUT/meld/timelines.json              each clip's true emotion timeline (Timeline JSON)
+                                       starting in the row's emotion, changing one to three times
+  OUT/meld/timelines.json              each clip's true emotion timeline (Timeline JSON), its
+                                       voice and the prosody of each part
   OUT/crema_d/*.wav                    single-emotion utterances in CREMA-D naming
                                        ({actor}_{sentence}_{ANG|DIS|FEA|HAP|NEU|SAD}_XX.wav),
-                                       one espeak voice per actor, 16 kHz mono
+                                       one voice per actor (OUT/crema_d/voices.json), 16 kHz mono
 
-Emotion is carried by prosody alone (pitch, rate, loudness), as espeak-ng allows.
-Everything is seeded: the same arguments give the same corpus.
+The speech itself (voices, prosody, variation) is corpus.sources.speech. Everything is
+seeded: the same arguments give the same corpus.
 """
 import csv
 import io
@@ -27,34 +28,14 @@ import soundfile
 import soxr
 
 from corpus.sources import meld
+from corpus.sources.speech import VOICES, Segment, emotional_speech, plan_segments, speak
 from dser.audio import SAMPLE_RATE
 from dser.datasets import crema_d_name, to_emotion
-from dser.emotions import EMOTIONS, one_hot
+from dser.emotions import EMOTIONS
 from dser.files import atomic_path, write_text_atomic
-from dser.timeline import Timeline
+from dser.windows import clip_seed
 
 DEFAULT_SOURCE_CSV = meld.MELD_DATA_DIR / "dev_sent_emo.csv"
-
-
-@dataclass(frozen=True)
-class Prosody:
-    pitch: int  # espeak-ng -p, 0-99 (50 is the voice's normal)
-    speed: int  # -s, words per minute
-    amplitude: int  # -a, 0-200 (100 is normal)
-
-
-# Roughly what acted emotional speech does to prosody: anger and joy loud and fast,
-# fear high and fast, sadness low, slow and quiet, disgust low and slow.
-PROSODY = {
-    "anger": Prosody(pitch=38, speed=200, amplitude=190),
-    "disgust": Prosody(pitch=22, speed=125, amplitude=120),
-    "fear": Prosody(pitch=80, speed=210, amplitude=85),
-    "joy": Prosody(pitch=72, speed=185, amplitude=150),
-    "neutral": Prosody(pitch=50, speed=160, amplitude=100),
-    "sadness": Prosody(pitch=18, speed=110, amplitude=60),
-}
-VOICES = ("en-us+m1", "en-us+f2", "en+m3", "en+f4", "en-us+m5", "en+f1", "en-gb+m7", "en-us+f5")
-TRANSITION_S = 0.15  # half-width of the cross-fade between the two emotions of a clip
 
 
 @dataclass(frozen=True)
@@ -80,34 +61,6 @@ class DemoCorpus:
         return self.root / "crema_d"
 
 
-def speak(text: str, emotion: str, voice: str) -> tuple[np.ndarray, int]:
-    """espeak-ng speech of `text` in `emotion`'s prosody: (mono float32 samples, rate)."""
-    prosody = PROSODY[emotion]
-    with tempfile.NamedTemporaryFile(suffix=".wav") as wav:
-        subprocess.run(
-            ["espeak-ng", "-v", voice, "-p", str(prosody.pitch), "-s", str(prosody.speed),
-             "-a", str(prosody.amplitude), "-w", wav.name, "--", text],
-            check=True, capture_output=True,
-        )
-        samples, rate = soundfile.read(wav.name, dtype="float32")
-    return samples, rate
-
-
-def two_emotion_speech(text: str, first: str, second: str, voice: str) -> tuple[np.ndarray, int, Timeline]:
-    """Speak the first half of `text`'s words in `first`, the rest in `second`; return the
-    audio and its true timeline (a short cross-fade where the emotion changes)."""
-    words = text.split()
-    middle = len(words) // 2
-    head, rate = speak(" ".join(words[:middle]), first, voice)
-    tail, _ = speak(" ".join(words[middle:]), second, voice)
-    samples = np.concatenate([head, tail])
-    change_s, total_s = len(head) / rate, len(samples) / rate
-    fade = min(TRANSITION_S, change_s / 2, (total_s - change_s) / 2)
-    times = [0.0, change_s - fade, change_s + fade, total_s]
-    values = [one_hot(first), one_hot(first), one_hot(second), one_hot(second)]
-    return samples, rate, Timeline(times=times, values=values)
-
-
 def encode_mp4(samples: np.ndarray, rate: int, target: Path) -> None:
     """A plain-coloured H.264 video with the speech as AAC, like a MELD clip."""
     with tempfile.NamedTemporaryFile(suffix=".wav") as wav, atomic_path(target) as partial:
@@ -127,25 +80,22 @@ def pick_meld_rows(source_csv: Path, n_clips: int, seed: int) -> list[meld.MeldR
     return sorted(random.Random(seed).sample(usable, min(n_clips, len(usable))), key=lambda r: r.sr_no)
 
 
-def write_meld_part(corpus: DemoCorpus, source_csv: Path, n_clips: int, seed: int, jobs: int) -> None:
+def write_meld_part(corpus: DemoCorpus, source_csv: Path, n_clips: int, seed: int, jobs: int,
+                    voices: tuple[str, ...]) -> None:
     clips_dir = corpus.meld_clips
     rows = pick_meld_rows(source_csv, n_clips, seed)
-    rng = random.Random(seed)
-    plans = []
-    for row in rows:
-        first = to_emotion(row.emotion)
-        second = rng.choice([e for e in EMOTIONS if e != first])
-        voice = VOICES[sum(map(ord, row.speaker)) % len(VOICES)]  # one voice per speaker
-        plans.append((row, first, second, voice))
 
-    def make(plan) -> tuple[str, dict]:
-        row, first, second, voice = plan
-        samples, rate, timeline = two_emotion_speech(row.utterance, first, second, voice)
+    def make(row: meld.MeldRow) -> tuple[str, dict]:
+        rng = random.Random(clip_seed(row.clip_name, seed))  # each clip its own draw: jobs may run in any order
+        voice = voices[clip_seed(row.speaker, seed) % len(voices)]  # one voice per speaker
+        segments = plan_segments(to_emotion(row.emotion), len(row.utterance.split()), rng)
+        samples, rate, timeline, prosody = emotional_speech(row.utterance, segments, voice, rng)
         encode_mp4(samples, rate, clips_dir / f"{row.clip_name}.mp4")
-        return row.clip_name, {"emotions": [first, second], "voice": voice, **timeline.to_json()}
+        return row.clip_name, {"emotions": [s.emotion for s in segments], "voice": voice, "segments": prosody,
+                               **timeline.to_json()}
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        timelines = dict(pool.map(make, plans))
+        timelines = dict(pool.map(make, rows))
     write_meld_csv(source_csv, {row.sr_no for row in rows}, corpus.meld_csv)
     write_text_atomic(corpus.timelines, json.dumps(timelines, indent=1))
 
@@ -161,34 +111,40 @@ def write_meld_csv(source_csv: Path, sr_numbers: set[int], target: Path) -> None
         writer.writerows(r for r in reader if r and int(r[0]) in sr_numbers)
 
 
-def write_crema_part(corpus: DemoCorpus, source_csv: Path, n_voices: int, n_sentences: int, seed: int, jobs: int) -> None:
+def write_crema_part(corpus: DemoCorpus, source_csv: Path, n_voices: int, n_sentences: int, seed: int, jobs: int,
+                     voices: tuple[str, ...]) -> None:
     out = corpus.crema_d
     rows, _ = meld.read_rows(source_csv)
     short = [r.utterance for r in rows if 3 <= len(r.utterance.split()) <= 8]
     sentences = random.Random(seed + 1).sample(short, n_sentences)
-    jobs_list = [
-        (1001 + actor, f"S{index:02d}", sentence, emotion, VOICES[actor % len(VOICES)])
-        for actor in range(n_voices) for index, sentence in enumerate(sentences) for emotion in EMOTIONS
-    ]
+    actor_voices = {1001 + i: voice for i, voice in enumerate(random.Random(seed + 2).sample(voices, n_voices))}
+    jobs_list = [(actor, f"S{index:02d}", sentence, emotion) for actor in actor_voices
+                 for index, sentence in enumerate(sentences) for emotion in EMOTIONS]
 
     def make(job) -> None:
-        actor, code, sentence, emotion, voice = job
-        samples, rate = speak(sentence, emotion, voice)
-        samples = soxr.resample(samples, rate, SAMPLE_RATE)
-        with atomic_path(out / f"{crema_d_name(actor, code, emotion)}.wav") as partial:
-            soundfile.write(partial, samples, SAMPLE_RATE, subtype="PCM_16")
+        actor, code, sentence, emotion = job
+        name = crema_d_name(actor, code, emotion)
+        prosody = Segment(emotion).prosody(random.Random(clip_seed(name, seed)))
+        samples, rate = speak(sentence, actor_voices[actor], prosody)
+        with atomic_path(out / f"{name}.wav") as partial:
+            soundfile.write(partial, soxr.resample(samples, rate, SAMPLE_RATE), SAMPLE_RATE, subtype="PCM_16")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(make, jobs_list))
+    write_text_atomic(out / "voices.json", json.dumps({str(actor): voice for actor, voice in actor_voices.items()}))
 
 
 def make_demo_corpus(
     root: Path, n_clips: int = 24, n_voices: int = 6, n_sentences: int = 4, seed: int = 0,
-    source_csv: Path = DEFAULT_SOURCE_CSV, jobs: int = 2,
+    source_csv: Path = DEFAULT_SOURCE_CSV, jobs: int = 2, voices: tuple[str, ...] = VOICES,
 ) -> DemoCorpus:
+    """`voices`: the voices to speak with (split_voices()[0] for training corpora, [1] for
+    evaluation ones, so no evaluation voice is ever heard in training)."""
     if not source_csv.is_file():
         raise FileNotFoundError(f"MELD annotation CSV not found: {source_csv} (the real rows come from there)")
+    if n_voices > len(voices):
+        raise ValueError(f"{n_voices} actors need {n_voices} voices; only {len(voices)} given")
     corpus = DemoCorpus(Path(root))
-    write_meld_part(corpus, source_csv, n_clips, seed, jobs)
-    write_crema_part(corpus, source_csv, n_voices, n_sentences, seed, jobs)
+    write_meld_part(corpus, source_csv, n_clips, seed, jobs, voices)
+    write_crema_part(corpus, source_csv, n_voices, n_sentences, seed, jobs, voices)
     return corpus

@@ -4,11 +4,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus
+from corpus.sources.speech import VOICES, split_voices
+
+VOICE_SETS = {"all": lambda: VOICES, "train": lambda: split_voices()[0], "held-out": lambda: split_voices()[1]}
 
 
 class Command(BaseCommand):
     help = (
-        "Write a small MELD-layout corpus (real MELD rows, espeak-ng speech whose emotion changes mid-clip, "
+        "Write a small MELD-layout corpus (real MELD rows, espeak-ng speech whose emotion changes one to three times, "
         "true timelines) and single-emotion utterances in CREMA-D naming for stage-1 training."
     )
 
@@ -20,11 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--source-csv", type=Path, default=DEFAULT_SOURCE_CSV, help="Real MELD CSV to take rows from.")
         parser.add_argument("--jobs", type=int, default=os.cpu_count())
+        parser.add_argument("--voice-set", choices=VOICE_SETS, default="all",
+                            help="Speak with every voice, or only the training or the held-out ones, so that "
+                                 "evaluation corpora use voices no training corpus has (default: all).")
 
-    def handle(self, *args, out_dir, clips, voices, sentences, seed, source_csv, jobs, **options):
+    def handle(self, *args, out_dir, clips, voices, sentences, seed, source_csv, jobs, voice_set, **options):
         try:
-            corpus = make_demo_corpus(out_dir, clips, voices, sentences, seed, source_csv, jobs)
-        except FileNotFoundError as exc:
+            corpus = make_demo_corpus(out_dir, clips, voices, sentences, seed, source_csv, jobs, VOICE_SETS[voice_set]())
+        except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         n_crema = len(list(corpus.crema_d.glob("*.wav")))
         n_clips = len(list(corpus.meld_clips.glob("*.mp4")))
