@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from corpus.models import Clip
 from dser.emotions import one_hot
+from dser.files import is_partial
 from dser.timeline import Timeline
 from dser.windows import WindowParams, clip_seed, draw_params
 from rendering.models import UNFINISHED, BatchClip, Comparison, EmotionSequence, Job, Render, RenderBatch, Status
@@ -335,8 +336,8 @@ def remove_stale_partials() -> int:
     removed = 0
     cutoff = time.time() - settings.JOB_STALE_S
     for folder in ("renders", "comparisons"):
-        for path in (Path(settings.MEDIA_ROOT) / folder).glob("**/.*.partial*"):
-            if path.is_file() and path.stat().st_mtime < cutoff:
+        for path in (Path(settings.MEDIA_ROOT) / folder).rglob(".*"):
+            if is_partial(path) and path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed

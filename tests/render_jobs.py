@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from corpus.models import Clip
+from dser.files import is_partial
 from rendering.models import RenderBatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,4 +88,4 @@ def probe_video(path: Path) -> tuple[dict, dict]:
 
 
 def partial_files(media_root: Path) -> list[Path]:
-    return [p for p in media_root.rglob("*") if ".partial" in p.name or p.name.startswith(".pair-")]
+    return [p for p in media_root.rglob("*") if is_partial(p) or p.name.startswith(".pair-")]
