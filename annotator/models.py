@@ -27,10 +27,6 @@ class Lease(models.Model):
     def __str__(self) -> str:
         return f"{self.comparison} for {self.annotator}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.expires_at > timezone.now()
-
 
 class Judgment(models.Model):
     """An annotator's answer to a comparison: which side follows the voice better."""
