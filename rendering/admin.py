@@ -121,9 +121,16 @@ class RenderBatchAdmin(admin.ModelAdmin):
     def _forbidden(self):
         raise PermissionDenied
 
+    @staticmethod
+    def _counts(batch: RenderBatch) -> dict:
+        """The batch's counts, counted once per page even though several columns show them."""
+        if not hasattr(batch, "_counts"):
+            batch._counts = services.batch_counts(batch)
+        return batch._counts
+
     @admin.display(description="progress")
     def progress_bar(self, batch: RenderBatch) -> str:
-        share = services.batch_counts(batch)["progress"]
+        share = self._counts(batch)["progress"]
         return format_html('<progress max="100" value="{}" title="{}%"></progress> {}%', round(share * 100),
                            round(share * 100), round(share * 100))
 
@@ -133,12 +140,12 @@ class RenderBatchAdmin(admin.ModelAdmin):
 
     @admin.display(description="failed")
     def failure_count(self, batch: RenderBatch) -> int:
-        return sum(services.batch_counts(batch)["failures"].values())
+        return sum(self._counts(batch)["failures"].values())
 
     @admin.display(description="work")
     def summary(self, batch: RenderBatch) -> str:
         """Counts by status with links to the items, then every failure with its reason."""
-        counts = services.batch_counts(batch)
+        counts = self._counts(batch)
         models = {"clips": (BatchClip, "batch__id__exact"), "renders": (Render, "sequence__batches__id__exact"),
                   "comparisons": (Comparison, "batches__id__exact")}
         rows = format_html_join("", "<tr><th>{}</th>{}</tr>", (
