@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from corpus.sources.media import extract_wav
+from corpus.sources.demo import DemoCorpus, write_dialogue_audio
 from dser.audio import load_audio
 from dser.emotions import EMOTIONS
 from training.__main__ import main
@@ -19,14 +19,11 @@ TINY = ["--backbone", "tiny", "--no-freeze-feature-encoder", "--batch-size", "8"
 
 @pytest.fixture(scope="module")
 def workspace(demo_corpus, tmp_path_factory):
+    """A folder holding a copy of the demo corpus with its dialogue audio as WAV (corpus/
+    dialogue_wav) and their true timelines (corpus/reference.jsonl), as --with-wav writes."""
     root = tmp_path_factory.mktemp("training")
-    for mp4 in sorted(demo_corpus.meld_clips.glob("*.mp4")):
-        extract_wav(mp4, root / "dialogues" / f"{mp4.stem}.wav")
-    truth = json.loads(demo_corpus.timelines.read_text())
-    with (root / "reference.jsonl").open("w") as handle:
-        for name, entry in truth.items():
-            handle.write(json.dumps({"audio": f"dialogues/{name}.wav",
-                                     "timeline": {"times": entry["times"], "values": entry["values"]}}) + "\n")
+    shutil.copytree(demo_corpus.root, root / "corpus")
+    assert write_dialogue_audio(DemoCorpus(root / "corpus")) == 8
     return root
 
 
@@ -57,7 +54,7 @@ def test_train_ser_with_the_dirichlet_loss(workspace, demo_corpus):
 
 def test_label_windows_then_train_seq_then_evaluate(workspace, stage1, capsys):
     targets = workspace / "targets" / "targets.jsonl"
-    assert main(["--quiet", "label-windows", "--checkpoint", str(stage1), "--audio", str(workspace / "dialogues"),
+    assert main(["--quiet", "label-windows", "--checkpoint", str(stage1), "--audio", str(workspace / "corpus" / "dialogue_wav"),
                  "--out", str(targets)]) == 0
     rows = [json.loads(line) for line in targets.read_text().splitlines()]
     assert len(rows) == 8 and rows[0]["params"] == {"window_s": 1.4, "stride_s": 1.0}
@@ -68,9 +65,10 @@ def test_label_windows_then_train_seq_then_evaluate(workspace, stage1, capsys):
                  "--epochs", "1", "--batch-size", "4", "--no-freeze-feature-encoder", "--lr", "1e-3"]) == 0
     model, metadata = load_checkpoint(stage2)
     assert (metadata.stage, model.head_kind) == (2, "sequence") and metadata.metrics["val_mae_to_stage1_targets"] < 1
+    assert metadata.provenance["config"]["loss"] == "dirichlet"
 
     capsys.readouterr()
-    assert main(["--quiet", "evaluate", str(stage1), str(stage2), "--reference", str(workspace / "reference.jsonl"),
+    assert main(["--quiet", "evaluate", str(stage1), str(stage2), "--reference", str(workspace / "corpus" / "reference.jsonl"),
                  "--json", str(workspace / "mae.json")]) == 0
     table = capsys.readouterr().out
     assert "sliding window 1.4/1 s" in table and "sequence" in table
@@ -78,10 +76,28 @@ def test_label_windows_then_train_seq_then_evaluate(workspace, stage1, capsys):
     assert [r["stage"] for r in results] == [1, 2] and all(0 <= r["mae"] <= 1 and r["n"] == 8 for r in results)
 
 
+def test_the_small_presets_are_the_whole_recipe_and_flags_beside_them_change_one_setting(workspace, stage1):
+    """train-ser and train-seq --preset small with --epochs 1 (and the cross-entropy loss for
+    stage 2): every other setting comes from the preset, and the head options travel on."""
+    out = workspace / "preset-stage1"
+    assert main(["--quiet", "train-ser", "--preset", "small", "--epochs", "1", "--data",
+                 str(workspace / "corpus" / "crema_d"), "--out", str(out)]) == 0
+    config = load_checkpoint(out)[1].provenance["config"]
+    assert (config["backbone"], config["lr"], config["epochs"], config["freeze_feature_encoder"]) == ("tiny", 1e-3, 1, False)
+    targets = workspace / "preset-targets.jsonl"
+    assert main(["--quiet", "label-windows", "--checkpoint", str(out), "--audio",
+                 str(workspace / "corpus" / "dialogue_wav"), "--out", str(targets)]) == 0
+    assert main(["--quiet", "train-seq", "--preset", "small", "--epochs", "1", "--loss", "ce", "--kernel", "9",
+                 "--targets", str(targets), "--init", str(out), "--out", str(workspace / "preset-stage2")]) == 0
+    model, metadata = load_checkpoint(workspace / "preset-stage2")
+    assert (metadata.provenance["config"]["loss"], metadata.provenance["config"]["epochs"]) == ("ce", 1)
+    assert (model.level_input, model.stats_pooling, model.smooth.pool.kernel_size) == (True, True, (9,))
+
+
 def test_evaluate_accuracy_and_predict(workspace, stage1, demo_corpus, capsys):
     assert main(["--quiet", "evaluate", str(stage1), "--data", str(demo_corpus.crema_d)]) == 0
     assert "accuracy" in capsys.readouterr().out
-    audio = sorted((workspace / "dialogues").glob("*.wav"))[0]
+    audio = sorted((workspace / "corpus" / "dialogue_wav").glob("*.wav"))[0]
     assert main(["predict", str(audio), "--checkpoint", str(stage1), "--plot", str(workspace / "t.png"),
                  "--json", str(workspace / "t.json")]) == 0
     printed = capsys.readouterr().out.splitlines()
@@ -93,7 +109,7 @@ def test_evaluate_accuracy_and_predict(workspace, stage1, demo_corpus, capsys):
 def test_misuse_gets_a_clear_error(workspace, capsys):
     assert main(["predict", str(workspace / "missing.wav"), "--checkpoint", str(workspace)]) == 1
     assert "not a DSER checkpoint" in capsys.readouterr().err
-    assert main(["train-ser", "--data", str(workspace / "dialogues"), "--out", str(workspace / "x"), *TINY]) == 1
+    assert main(["train-ser", "--data", str(workspace / "corpus" / "dialogue_wav"), "--out", str(workspace / "x"), *TINY]) == 1
     assert "no CREMA-D, RAVDESS or JL-corpus" in capsys.readouterr().err
 
 

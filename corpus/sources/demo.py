@@ -9,6 +9,9 @@
   OUT/crema_d/*.wav                    single-emotion utterances in CREMA-D naming
                                        ({actor}_{sentence}_{ANG|DIS|FEA|HAP|NEU|SAD}_XX.wav),
                                        one voice per actor (OUT/crema_d/voices.json), 16 kHz mono
+and for training on it (`--with-wav`, write_dialogue_audio):
+  OUT/dialogue_wav/*.wav               each clip's audio as the pipeline decodes it, 16 kHz mono
+  OUT/reference.jsonl                  each clip's WAV and true timeline (`evaluate --reference`)
 
 The speech itself (voices, prosody, variation) is corpus.sources.speech. Everything is
 seeded: the same arguments give the same corpus.
@@ -28,6 +31,7 @@ import soundfile
 import soxr
 
 from corpus.sources import meld
+from corpus.sources.media import extract_wav
 from corpus.sources.speech import VOICES, Segment, emotional_speech, plan_segments, speak
 from dser.audio import SAMPLE_RATE
 from dser.datasets import crema_d_name, to_emotion
@@ -60,6 +64,14 @@ class DemoCorpus:
     def crema_d(self) -> Path:
         return self.root / "crema_d"
 
+    @property
+    def dialogue_wav(self) -> Path:
+        return self.root / "dialogue_wav"
+
+    @property
+    def reference(self) -> Path:
+        return self.root / "reference.jsonl"
+
 
 def encode_mp4(samples: np.ndarray, rate: int, target: Path) -> None:
     """A plain-coloured H.264 video with the speech as AAC, like a MELD clip."""
@@ -87,7 +99,10 @@ def write_meld_part(corpus: DemoCorpus, source_csv: Path, n_clips: int, seed: in
 
     def make(row: meld.MeldRow) -> tuple[str, dict]:
         rng = random.Random(clip_seed(row.clip_name, seed))  # each clip its own draw: jobs may run in any order
-        voice = voices[clip_seed(row.speaker, seed) % len(voices)]  # one voice per speaker
+        # One voice per speaker within a dialogue, drawn afresh for each dialogue: a few main
+        # characters say most MELD lines, and a model trained on their clips must not hear
+        # only a handful of voices.
+        voice = voices[clip_seed(f"dia{row.dialogue_id}/{row.speaker}", seed) % len(voices)]
         segments = plan_segments(to_emotion(row.emotion), len(row.utterance.split()), rng)
         samples, rate, timeline, prosody = emotional_speech(row.utterance, segments, voice, rng)
         encode_mp4(samples, rate, clips_dir / f"{row.clip_name}.mp4")
@@ -116,10 +131,12 @@ def write_crema_part(corpus: DemoCorpus, source_csv: Path, n_voices: int, n_sent
     out = corpus.crema_d
     rows, _ = meld.read_rows(source_csv)
     short = [r.utterance for r in rows if 3 <= len(r.utterance.split()) <= 8]
-    sentences = random.Random(seed + 1).sample(short, n_sentences)
     actor_voices = {1001 + i: voice for i, voice in enumerate(random.Random(seed + 2).sample(voices, n_voices))}
+    # Each actor says its own sentences (each in every emotion), so that a model cannot lean
+    # on the words or the length of a few sentences shared by every voice.
+    sentences = {actor: random.Random(f"{seed}-{actor}").sample(short, n_sentences) for actor in actor_voices}
     jobs_list = [(actor, f"S{index:02d}", sentence, emotion) for actor in actor_voices
-                 for index, sentence in enumerate(sentences) for emotion in EMOTIONS]
+                 for index, sentence in enumerate(sentences[actor]) for emotion in EMOTIONS]
 
     def make(job) -> None:
         actor, code, sentence, emotion = job
@@ -148,3 +165,16 @@ def make_demo_corpus(
     write_meld_part(corpus, source_csv, n_clips, seed, jobs, voices)
     write_crema_part(corpus, source_csv, n_voices, n_sentences, seed, jobs, voices)
     return corpus
+
+
+def write_dialogue_audio(corpus: DemoCorpus) -> int:
+    """Each dialogue clip's audio as 16 kHz WAV (decoded from its MP4, as the pipeline hears
+    it) and reference.jsonl pairing it with its true timeline. Returns the number of clips."""
+    truth = json.loads(corpus.timelines.read_text())
+    rows = []
+    for name, entry in sorted(truth.items()):
+        extract_wav(corpus.meld_clips / f"{name}.mp4", corpus.dialogue_wav / f"{name}.wav")
+        rows.append({"audio": f"{corpus.dialogue_wav.name}/{name}.wav",
+                     "timeline": {"times": entry["times"], "values": entry["values"]}})
+    write_text_atomic(corpus.reference, "".join(json.dumps(row) + "\n" for row in rows))
+    return len(rows)

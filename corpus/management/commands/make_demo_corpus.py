@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus
+from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus, write_dialogue_audio
 from corpus.sources.speech import VOICES, split_voices
 
 VOICE_SETS = {"all": lambda: VOICES, "train": lambda: split_voices()[0], "held-out": lambda: split_voices()[1]}
@@ -26,10 +26,16 @@ class Command(BaseCommand):
         parser.add_argument("--voice-set", choices=VOICE_SETS, default="all",
                             help="Speak with every voice, or only the training or the held-out ones, so that "
                                  "evaluation corpora use voices no training corpus has (default: all).")
+        parser.add_argument("--with-wav", action="store_true",
+                            help="Also write each clip's 16 kHz WAV (dialogue_wav/) and reference.jsonl of their true "
+                                 "timelines: the input of label-windows and of evaluate --reference.")
 
-    def handle(self, *args, out_dir, clips, voices, sentences, seed, source_csv, jobs, voice_set, **options):
+    def handle(self, *args, out_dir, clips, voices, sentences, seed, source_csv, jobs, voice_set, with_wav,
+               **options):
         try:
             corpus = make_demo_corpus(out_dir, clips, voices, sentences, seed, source_csv, jobs, VOICE_SETS[voice_set]())
+            if with_wav:
+                write_dialogue_audio(corpus)
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         n_crema = len(list(corpus.crema_d.glob("*.wav")))
@@ -38,4 +44,5 @@ class Command(BaseCommand):
             f"Wrote {n_clips} MELD-layout clips to {corpus.meld_clips}\n"
             f"      their CSV to {corpus.meld_csv} and true timelines to {corpus.timelines}\n"
             f"      {n_crema} CREMA-D-named utterances to {corpus.crema_d}"
+            + (f"\n      their audio as WAV to {corpus.dialogue_wav}, with {corpus.reference}" if with_wav else "")
         )
