@@ -8,6 +8,7 @@ from transformers import Wav2Vec2Model
 from training.ml.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
 from dser.datasets import parse_name
 from training.ml.model import DSERModel, MovingAverage, tiny_config
+from training.ml.stage2 import Stage2Config, _initial_model
 
 pytestmark = pytest.mark.pure
 
@@ -45,6 +46,29 @@ def test_checkpoints_round_trip_bit_identical(tmp_path):
         assert torch.equal(a, b), name
     audio = torch.randn(1, 16000)
     assert torch.equal(model(audio).alpha, loaded(audio).alpha)
+
+
+def test_the_level_input_lets_the_model_hear_how_loud_the_voice_is():
+    """wav2vec2's first layer normalises each channel over the clip: the same speech four times
+    louder looks the same to the backbone. Only the level input tells them apart."""
+    torch.manual_seed(0)
+    speech = torch.randn(1, 16000) * 0.05
+    for level_input in (False, True):
+        model = DSERModel(load_backbone("tiny", level_input=level_input), "utterance").eval()
+        torch.nn.init.normal_(model.head.weight, std=0.5)  # a trained head, not the near-flat start
+        change = (model(speech).mean - model(speech * 4).mean).abs().max().item()
+        assert (change > 1e-2) if level_input else (change < 1e-3), (level_input, change)
+
+
+def test_head_options_travel_with_the_backbone_into_checkpoints_and_later_stages(tmp_path):
+    model = DSERModel(load_backbone("tiny", level_input=True, stats_pooling=True), "utterance")
+    assert model.head.in_features == 2 * (96 + 1)  # mean and std of 96 features + the level
+    save_checkpoint(model, tmp_path / "s1", Metadata(stage=1, head="utterance"))
+    loaded, _ = load_checkpoint(tmp_path / "s1")
+    sequence = DSERModel(loaded.backbone, "sequence")
+    assert (loaded.level_input, loaded.stats_pooling, sequence.head.in_features) == (True, True, 194)
+    plain = DSERModel(load_backbone("tiny", level_input=False, stats_pooling=False), "utterance")
+    assert plain.head.in_features == 96
 
 
 def test_a_broken_checkpoint_fails_clearly(tmp_path):
@@ -86,3 +110,13 @@ def test_corpus_names_map_onto_the_six_emotions(tmp_path, name, emotion, speaker
                                   "female1_excited_1a_1.wav", "male1_anxious_2a_1.wav", "notes.wav"])
 def test_emotions_outside_the_six_and_unknown_names_are_dropped(tmp_path, name):
     assert parse_name(tmp_path / name) is None
+
+
+def test_stage_2_starts_from_stage_1s_backbone_and_head(tmp_path):
+    """The sequence head is stage 1's head applied per frame, so stage 2 starts at its teacher."""
+    stage1 = DSERModel(load_backbone("tiny"), "utterance")
+    save_checkpoint(stage1, tmp_path / "s1", Metadata(stage=1, head="utterance"))
+    stage2 = _initial_model(Stage2Config(init=str(tmp_path / "s1"), kernel=25))
+    assert stage2.head_kind == "sequence" and stage2.smooth.pool.kernel_size == (25,)
+    for name, value in stage1.state_dict().items():
+        assert torch.equal(stage2.state_dict()[name], value), name

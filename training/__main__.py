@@ -1,6 +1,7 @@
 """Emotion models for ML engineers: train, label, evaluate, predict.
 
     python -m training train-ser --data crema_d/ [--data ravdess/] --out ckpt/stage1 [--loss dirichlet]
+    python -m training train-ser --data crema_d/ --out ckpt/stage1 --preset small    (the embedded default's recipe)
     python -m training label-windows --checkpoint ckpt/stage1 --audio dialogues/ --out targets/targets.jsonl
     python -m training train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
     python -m training train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo [--beta 0.5]
@@ -14,7 +15,7 @@ or "tiny" (small, from scratch). Set HF_HUB_OFFLINE=1 where the hub cannot be re
 import argparse
 import json
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
@@ -28,25 +29,34 @@ from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
 from training.ml.dpo import DPOConfig, train_dpo
 from training.ml.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
 from training.ml.plots import plot_timelines
-from training.ml.stage1 import Stage1Config, train_ser
-from training.ml.stage2 import VAL_METRIC, Stage2Config, label_windows, train_seq
+from training.ml.stage1 import STAGE1_PRESETS, Stage1Config, train_ser
+from training.ml.stage2 import STAGE2_PRESETS, VAL_METRIC, Stage2Config, label_windows, train_seq
 
 
-def _add_config(parser: argparse.ArgumentParser, config_class, skip=()) -> None:
-    """One --flag per field of a training config dataclass, defaults from the dataclass."""
+def _add_config(parser: argparse.ArgumentParser, config_class, presets: dict | None = None) -> None:
+    """One --flag per field of a training config dataclass. A flag left out takes its value
+    from --preset if one is named, else the dataclass's default."""
+    if presets:
+        defaults = config_class()
+        recipes = "; ".join(f"{name}: " + ", ".join(f"{f.name}={getattr(recipe, f.name)!r}" for f in fields(recipe)
+                                                   if getattr(recipe, f.name) != getattr(defaults, f.name))
+                            for name, recipe in presets.items())
+        parser.add_argument("--preset", choices=sorted(presets),
+                            help=f"a whole recipe; flags given beside it change only those settings ({recipes})")
     for field in fields(config_class):
-        if field.name in skip:
-            continue
         flag = "--" + field.name.replace("_", "-")
         if field.type is bool or isinstance(field.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                                help=f"default: {field.default!r}")
         else:
-            parser.add_argument(flag, type=type(field.default), default=field.default,
+            parser.add_argument(flag, type=type(field.default), default=argparse.SUPPRESS,
                                 help=f"default: {field.default!r}")
 
 
-def _config(args, config_class):
-    return config_class(**{f.name: getattr(args, f.name) for f in fields(config_class)})
+def _config(args, config_class, presets: dict | None = None):
+    """The named preset (or the dataclass's defaults) with the flags given on top."""
+    base = presets[args.preset] if getattr(args, "preset", None) else config_class()
+    return replace(base, **{f.name: getattr(args, f.name) for f in fields(config_class) if hasattr(args, f.name)})
 
 
 def _window_args(parser):
@@ -65,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     ser = commands.add_parser("train-ser", help="stage 1: utterance model from labelled utterances")
     ser.add_argument("--data", type=Path, action="append", required=True, help="folder of CREMA-D/RAVDESS/JL files")
     ser.add_argument("--out", type=Path, required=True, help="checkpoint directory (best epoch kept)")
-    _add_config(ser, Stage1Config)
+    _add_config(ser, Stage1Config, STAGE1_PRESETS)
 
     label = commands.add_parser("label-windows", help="stage-2 targets: a stage-1 model over sliding windows")
     label.add_argument("--checkpoint", type=Path, default=DEFAULT_STAGE1)
@@ -76,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     seq = commands.add_parser("train-seq", help="stage 2: sequence model from label-windows targets")
     seq.add_argument("--targets", type=Path, required=True)
     seq.add_argument("--out", type=Path, required=True)
-    _add_config(seq, Stage2Config)
+    _add_config(seq, Stage2Config, STAGE2_PRESETS)
 
     dpo = commands.add_parser("train-dpo", help="stage 3: the sequence model fine-tuned on preference triplets")
     dpo.add_argument("--triplets", type=Path, required=True, help="triplets.jsonl from export_preferences")
@@ -108,13 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args) -> None:
     progress = not args.quiet
     if args.command == "train-ser":
-        result = train_ser(args.data, args.out, _config(args, Stage1Config), progress)
+        result = train_ser(args.data, args.out, _config(args, Stage1Config, STAGE1_PRESETS), progress)
         print(f"best validation accuracy {result['val_accuracy']:.3f} in {result['seconds']:.0f} s -> {args.out}")
     elif args.command == "label-windows":
         count = label_windows(args.checkpoint, args.audio, args.out, WindowParams(args.window, args.stride), progress)
         print(f"labelled {count} files -> {args.out}")
     elif args.command == "train-seq":
-        result = train_seq(args.targets, args.out, _config(args, Stage2Config), progress)
+        result = train_seq(args.targets, args.out, _config(args, Stage2Config, STAGE2_PRESETS), progress)
         print(f"best validation MAE to its stage-1 targets {result[VAL_METRIC]:.4f} in {result['seconds']:.0f} s -> {args.out}")
     elif args.command == "train-dpo":
         result = train_dpo(args.triplets, args.init, args.out, _config(args, DPOConfig), progress)

@@ -5,6 +5,16 @@
 utterance head: mean over the clip's frames -> Linear(hidden, 6)            (stage 1)
 sequence head:  moving average over frames (kernel 5, stride 1, same length)
                 -> Linear(hidden, 6) per frame, 50 frames per second          (stage 2)
+
+Head options are set on the backbone's config, so that they travel with it into every
+checkpoint and every later stage (absent: the plain heads above):
+- sequence kernel: the moving average's width in frames (stage 2's smoothing).
+- level input: each frame's features gain one channel, the frame's log loudness.
+  wav2vec2's first layer normalises every channel over the clip, so the backbone alone is
+  blind to how loud the voice is, a main cue between anger and joy, or sadness and disgust.
+- statistics pooling: the head also sees the standard deviation of the features over the
+  frames it pools (over the clip; over the moving-average window per frame), as x-vector
+  speaker models do: how much pitch and loudness vary tells emotions apart.
 """
 from dataclasses import dataclass
 
@@ -17,6 +27,8 @@ from dser.emotions import EMOTIONS
 from training.ml.dirichlet import concentration, dirichlet_mean
 
 HEAD_KINDS = ("utterance", "sequence")
+# Backbone config attributes (saved in the checkpoint's config.json) for the head options.
+LEVEL_INPUT, STATS_POOLING, SEQUENCE_KERNEL = "dser_level_input", "dser_stats_pooling", "dser_sequence_kernel"
 
 
 def tiny_config(**overrides) -> Wav2Vec2Config:
@@ -50,6 +62,14 @@ class MovingAverage(nn.Module):
         return self.pool(x.transpose(1, 2)).transpose(1, 2)
 
 
+def frame_level(audio: torch.Tensor, hop: int, n_frames: int) -> torch.Tensor:
+    """(B, S) audio -> (B, T, 1): log mean power of each frame's `hop` samples, scaled to about
+    [-1, 1] for speech (silence is about -4)."""
+    audio = nn.functional.pad(audio, (0, max(0, n_frames * hop - audio.shape[1])))
+    power = audio[:, : n_frames * hop].reshape(audio.shape[0], n_frames, hop).pow(2).mean(-1)
+    return ((torch.log(power + 1e-8) + 6) / 3).unsqueeze(-1)
+
+
 class DSERModel(nn.Module):
     def __init__(self, backbone: Wav2Vec2Model, head: str = "utterance"):
         super().__init__()
@@ -57,9 +77,12 @@ class DSERModel(nn.Module):
             raise ValueError(f"head must be one of {HEAD_KINDS}, not {head!r}")
         self.backbone = backbone
         self.head_kind = head
-        hidden = backbone.config.hidden_size
-        self.smooth = MovingAverage(5) if head == "sequence" else nn.Identity()
-        self.head = nn.Linear(hidden, len(EMOTIONS))
+        self.level_input = bool(getattr(backbone.config, LEVEL_INPUT, False))
+        self.stats_pooling = bool(getattr(backbone.config, STATS_POOLING, False))
+        channels = backbone.config.hidden_size + self.level_input
+        kernel = getattr(backbone.config, SEQUENCE_KERNEL, 5)
+        self.smooth = MovingAverage(kernel) if head == "sequence" else nn.Identity()
+        self.head = nn.Linear(channels * (1 + self.stats_pooling), len(EMOTIONS))
         # Start every alpha near 1 (a flat Dirichlet). A head started at x ~ 0 has alpha ~ 1e-6,
         # the Dirichlet loss's label-independent optimum (density in every corner), where
         # g'(x) = 2x ~ 0 and it stays (README.md, "Why the Dirichlet loss collapses").
@@ -67,11 +90,16 @@ class DSERModel(nn.Module):
         nn.init.constant_(self.head.bias, 1.0)
 
     @property
-    def frame_rate(self) -> float:
+    def hop(self) -> int:
+        """Audio samples per model frame."""
         hop = 1
         for stride in self.backbone.config.conv_stride:
             hop *= stride
-        return SAMPLE_RATE / hop
+        return hop
+
+    @property
+    def frame_rate(self) -> float:
+        return SAMPLE_RATE / self.hop
 
     def frame_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return self.backbone._get_feat_extract_output_lengths(lengths).long()
@@ -80,6 +108,8 @@ class DSERModel(nn.Module):
         """audio (B, S) at 16 kHz, zero-padded after each clip's `lengths` samples."""
         features = self.backbone(audio).last_hidden_state  # (B, T, H)
         n_frames = features.shape[1]
+        if self.level_input:
+            features = torch.cat([features, frame_level(audio, self.hop, n_frames)], dim=-1)
         if lengths is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         else:
@@ -87,8 +117,15 @@ class DSERModel(nn.Module):
             mask = torch.arange(n_frames, device=features.device)[None, :] < real[:, None]  # (B, T)
         if self.head_kind == "utterance":
             weights = mask.float().unsqueeze(-1)
-            pooled = (features * weights).sum(1) / weights.sum(1)  # (B, H)
-            return Output(alpha=concentration(self.head(pooled)))
-        smoothed = self.smooth(features)
-        return Output(alpha=concentration(self.head(smoothed)), mask=mask)  # (B, T, 6)
+            average = lambda x: (x * weights).sum(1) / weights.sum(1)  # noqa: E731  (B, T, C) -> (B, C)
+            return Output(alpha=concentration(self.head(self._pooled(features, average))))
+        return Output(alpha=concentration(self.head(self._pooled(features, self.smooth))), mask=mask)  # (B, T, 6)
+
+    def _pooled(self, features: torch.Tensor, average) -> torch.Tensor:
+        """The features' average, and with statistics pooling their standard deviation beside it."""
+        mean = average(features)
+        if not self.stats_pooling:
+            return mean
+        variance = (average(features * features) - mean * mean).clamp_min(0)
+        return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
 

@@ -21,6 +21,8 @@ from training.ml.optim import linear_lr, take_step
 class Stage1Config:
     backbone: str = "facebook/wav2vec2-base"  # hub id, local directory, or "tiny"
     freeze_feature_encoder: bool = True
+    level_input: bool = True  # head options: training.ml.model
+    stats_pooling: bool = True
     loss: str = "ce"  # "ce" or "dirichlet"
     smoothing: float = 0.1  # label smoothing for the Dirichlet loss
     epochs: int = 10
@@ -31,6 +33,14 @@ class Stage1Config:
     val_fraction: float = 0.2  # share of speakers held out
     augment: bool = True
     seed: int = 0
+
+
+# Whole recipes for `train-ser --preset NAME`. "small": the embedded default's, a small
+# wav2vec2 from scratch that trains on a 2-core CPU in minutes (README.md, "Model quality").
+STAGE1_PRESETS = {
+    "small": Stage1Config(backbone="tiny", freeze_feature_encoder=False, epochs=24, batch_size=8, lr=1e-3, lr_end=2e-4,
+                          val_fraction=0.1),
+}
 
 
 def loss_fn(kind: str, smoothing: float):
@@ -76,7 +86,8 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     train_audio, val_audio = load(train), load(val)
     train_labels, val_labels = [label_index(u.emotion) for u in train], [label_index(u.emotion) for u in val]
 
-    model = DSERModel(load_backbone(config.backbone, config.freeze_feature_encoder), "utterance")
+    backbone = load_backbone(config.backbone, config.freeze_feature_encoder, config.level_input, config.stats_pooling)
+    model = DSERModel(backbone, "utterance")
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
     criterion = loss_fn(config.loss, config.smoothing)

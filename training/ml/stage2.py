@@ -18,7 +18,7 @@ from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint, sav
 from training.ml.data import AUDIO_SUFFIXES, pad_batch
 from training.ml.dirichlet import dirichlet_log_prob
 from training.ml.plots import save_history
-from training.ml.model import DSERModel
+from training.ml.model import SEQUENCE_KERNEL, DSERModel
 from training.ml.optim import linear_lr, take_step
 from training.ml.windows import sequence_timeline, sliding_window_timeline
 
@@ -82,20 +82,33 @@ class Stage2Config:
     lr: float = 5e-5
     lr_end: float = 1e-5
     weight_decay: float = 1e-4
+    kernel: int = 5  # the sequence head's moving average, in frames (odd)
+    loss: str = "dirichlet"  # per frame: "dirichlet" (NLL of the target mixture) or "ce" (soft cross-entropy)
     crop_s: float = 4.0  # training crops (aligned to model frames); validation sees whole clips
     val_fraction: float = 0.2
     seed: int = 0
 
 
+# Whole recipes for `train-seq --preset NAME` (see stage1.STAGE1_PRESETS); pass --init.
+STAGE2_PRESETS = {
+    "small": Stage2Config(backbone="tiny", freeze_feature_encoder=False, epochs=8, batch_size=8, lr=5e-4, lr_end=1e-4),
+}
+
+
 def _initial_model(config: Stage2Config) -> DSERModel:
-    if config.init:
-        stage1, _ = load_checkpoint(Path(config.init))
-        backbone = stage1.backbone
-        if config.freeze_feature_encoder:
-            backbone.freeze_feature_encoder()
-    else:
+    """The sequence model to train: from scratch on `backbone`, or stage 1's backbone and
+    head (the same head applied per frame), so training starts at the teacher's predictions."""
+    if not config.init:
         backbone = load_backbone(config.backbone, config.freeze_feature_encoder)
-    return DSERModel(backbone, "sequence")
+        setattr(backbone.config, SEQUENCE_KERNEL, config.kernel)
+        return DSERModel(backbone, "sequence")
+    stage1, _ = load_checkpoint(Path(config.init))
+    if config.freeze_feature_encoder:
+        stage1.backbone.freeze_feature_encoder()
+    setattr(stage1.backbone.config, SEQUENCE_KERNEL, config.kernel)
+    model = DSERModel(stage1.backbone, "sequence")
+    model.head.load_state_dict(stage1.head.state_dict())
+    return model
 
 
 def _crop(samples: np.ndarray, crop_s: float, hop: int, rng) -> tuple[np.ndarray, float]:
@@ -108,16 +121,24 @@ def _crop(samples: np.ndarray, crop_s: float, hop: int, rng) -> tuple[np.ndarray
     return piece, start / SAMPLE_RATE
 
 
-def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines) -> torch.Tensor:
-    """Per-frame Dirichlet NLL of the target mixtures, averaged over real frames."""
+def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines, kind: str = "dirichlet") -> torch.Tensor:
+    """Per-frame loss against the target mixtures, averaged over real frames: the Dirichlet
+    NLL of the target, or the cross-entropy of the predicted mean against it (Table 3's rows)."""
     output = model(audio, lengths)
     times = frame_times(output.alpha.shape[1], model.frame_rate, centred=True)
     targets = torch.from_numpy(np.stack([t.sample(times + offset) for t, offset in zip(timelines, offsets)])).float()
-    log_prob = dirichlet_log_prob(output.alpha, targets)  # (B, T)
+    if kind == "dirichlet":
+        log_prob = dirichlet_log_prob(output.alpha, targets)  # (B, T)
+    else:
+        log_prob = (targets * torch.log(output.mean)).sum(-1)
     return -(log_prob * output.mask).sum() / output.mask.sum()
 
 
 def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = True) -> dict:
+    if config.loss not in ("dirichlet", "ce"):
+        raise ValueError(f"loss must be 'dirichlet' or 'ce', not {config.loss!r}")
+    if config.kernel < 1 or config.kernel % 2 == 0:
+        raise ValueError(f"the kernel must be an odd number of frames, not {config.kernel}")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     rows = read_jsonl(targets)
@@ -130,7 +151,7 @@ def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = T
                           for r in tqdm(items, desc="load audio", disable=not progress)]
     train, val = load(train_rows), load(val_rows)
     model = _initial_model(config)
-    hop = int(SAMPLE_RATE / model.frame_rate)
+    hop = model.hop
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
     total, step, best, history = -(-len(train) // config.batch_size) * config.epochs, 0, float("inf"), []
@@ -144,7 +165,8 @@ def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = T
             batch = [train[i] for i in order[first: first + config.batch_size]]
             crops = [_crop(samples, config.crop_s, hop, rng) for samples, _ in batch]
             audio, lengths = pad_batch([piece for piece, _ in crops])
-            loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch])
+            loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch],
+                                 config.loss)
             lr = linear_lr(step, total, config.lr, config.lr_end)
             losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}")[0])
             step += 1
