@@ -120,3 +120,22 @@ def test_stage_2_starts_from_stage_1s_backbone_and_head(tmp_path):
     assert stage2.head_kind == "sequence" and stage2.smooth.pool.kernel_size == (25,)
     for name, value in stage1.state_dict().items():
         assert torch.equal(stage2.state_dict()[name], value), name
+
+
+def test_a_chunked_sequence_model_hears_each_stretch_with_the_context_it_was_trained_on():
+    """With 1 s chunks, a 3.3 s clip goes through in half-overlapping chunks: the first half
+    chunk's frames come from the first chunk alone, every frame gets an alpha, and a clip no
+    longer than a chunk goes through whole."""
+    torch.manual_seed(2)
+    backbone = load_backbone("tiny")
+    backbone.config.dser_sequence_chunk_s = 1.0
+    model = DSERModel(backbone, "sequence").eval()
+    clip = torch.randn(52800) * 0.1  # 3.3 s: 165 frames
+    with torch.no_grad():
+        alpha = model.clip_alpha(clip)
+        first_chunk = model(clip[None, :16000]).alpha[0]
+        short = torch.randn(12000) * 0.1
+        assert torch.allclose(model.clip_alpha(short), model(short[None]).alpha[0])
+    assert alpha.shape == (165, 6) and (alpha > 0).all()
+    torch.testing.assert_close(alpha[:25], first_chunk[:25])
+    assert not torch.allclose(alpha[30:50], first_chunk[30:50])  # blended with the second chunk

@@ -90,8 +90,9 @@ def test_the_small_presets_are_the_whole_recipe_and_flags_beside_them_change_one
     assert main(["--quiet", "train-seq", "--preset", "small", "--epochs", "1", "--loss", "ce", "--kernel", "9",
                  "--targets", str(targets), "--init", str(out), "--out", str(workspace / "preset-stage2")]) == 0
     model, metadata = load_checkpoint(workspace / "preset-stage2")
-    assert (metadata.provenance["config"]["loss"], metadata.provenance["config"]["epochs"]) == ("ce", 1)
-    assert (model.level_input, model.stats_pooling, model.smooth.pool.kernel_size) == (True, True, (9,))
+    config = metadata.provenance["config"]
+    assert (config["loss"], config["epochs"], config["hard_targets"]) == ("ce", 1, True)
+    assert (model.level_input, model.stats_pooling, model.smooth.pool.kernel_size, model.chunk_s) == (True, True, (9,), 2.0)
 
 
 def test_evaluate_accuracy_and_predict(workspace, stage1, demo_corpus, capsys):

@@ -103,7 +103,7 @@ def split_by_clip(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[li
 
 def pair_logps(model: DSERModel, pair: Pair) -> tuple[torch.Tensor, torch.Tensor]:
     """(T,) per-frame log-densities of the chosen and of the rejected timeline."""
-    alpha = model(torch.from_numpy(pair.audio)[None]).alpha[0]  # (T, 6)
+    alpha = model.clip_alpha(torch.from_numpy(pair.audio))  # (T, 6)
     times = frame_times(alpha.shape[0], model.frame_rate, centred=True)
     chosen = torch.from_numpy(pair.chosen.sample(times)).float()
     rejected = torch.from_numpy(pair.rejected.sample(times)).float()

@@ -9,6 +9,8 @@ sequence head:  moving average over frames (kernel 5, stride 1, same length)
 Head options are set on the backbone's config, so that they travel with it into every
 checkpoint and every later stage (absent: the plain heads above):
 - sequence kernel: the moving average's width in frames (stage 2's smoothing).
+- sequence chunk: a clip goes through the sequence model in half-overlapping chunks of this
+  many seconds, blended (clip_alpha), so that it always hears as much context as in training.
 - level input: each frame's features gain one channel, the frame's log loudness.
   wav2vec2's first layer normalises every channel over the clip, so the backbone alone is
   blind to how loud the voice is, a main cue between anger and joy, or sadness and disgust.
@@ -28,7 +30,8 @@ from training.ml.dirichlet import concentration, dirichlet_mean
 
 HEAD_KINDS = ("utterance", "sequence")
 # Backbone config attributes (saved in the checkpoint's config.json) for the head options.
-LEVEL_INPUT, STATS_POOLING, SEQUENCE_KERNEL = "dser_level_input", "dser_stats_pooling", "dser_sequence_kernel"
+LEVEL_INPUT, STATS_POOLING = "dser_level_input", "dser_stats_pooling"
+SEQUENCE_KERNEL, SEQUENCE_CHUNK = "dser_sequence_kernel", "dser_sequence_chunk_s"
 
 
 def tiny_config(**overrides) -> Wav2Vec2Config:
@@ -80,6 +83,7 @@ class DSERModel(nn.Module):
         self.level_input = bool(getattr(backbone.config, LEVEL_INPUT, False))
         self.stats_pooling = bool(getattr(backbone.config, STATS_POOLING, False))
         channels = backbone.config.hidden_size + self.level_input
+        self.chunk_s = float(getattr(backbone.config, SEQUENCE_CHUNK, 0.0))  # 0: whole clips
         kernel = getattr(backbone.config, SEQUENCE_KERNEL, 5)
         self.smooth = MovingAverage(kernel) if head == "sequence" else nn.Identity()
         self.head = nn.Linear(channels * (1 + self.stats_pooling), len(EMOTIONS))
@@ -129,3 +133,23 @@ class DSERModel(nn.Module):
         variance = (average(features * features) - mean * mean).clamp_min(0)
         return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
 
+
+    def clip_alpha(self, samples: torch.Tensor) -> torch.Tensor:
+        """One clip's (S,) audio -> (T, 6) per-frame alpha of the sequence head: the whole clip
+        at once, or with a chunk length, half-overlapping chunks whose alphas are blended with
+        triangular weights (each frame counts most from the chunk it is central in)."""
+        audio = samples.float()[None]
+        total = int(self.frame_lengths(torch.tensor([audio.shape[1]]))[0])
+        frames = int(self.chunk_s * SAMPLE_RATE) // self.hop
+        if not self.chunk_s or total <= frames:
+            return self(audio).alpha[0]
+        starts = list(range(0, total - frames + 1, max(1, frames // 2)))
+        if starts[-1] != total - frames:
+            starts.append(total - frames)
+        alpha = self(torch.cat([audio[:, s * self.hop: (s + frames) * self.hop] for s in starts])).alpha  # (C, L, 6)
+        length = alpha.shape[1]
+        ramp = torch.minimum(torch.arange(1, length + 1), torch.arange(length, 0, -1)).float()[:, None]
+        pad = lambda x, s: nn.functional.pad(x, (0, 0, s, total - s - length))  # noqa: E731  place at frame s
+        summed = sum(pad(a * ramp, s) for s, a in zip(starts, alpha))
+        weight = sum(pad(ramp, s) for s in starts)
+        return summed / weight

@@ -18,7 +18,8 @@ from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint, sav
 from training.ml.data import AUDIO_SUFFIXES, pad_batch
 from training.ml.dirichlet import dirichlet_log_prob
 from training.ml.plots import save_history
-from training.ml.model import SEQUENCE_KERNEL, DSERModel
+from training.ml.stage1 import loss_fn
+from training.ml.model import SEQUENCE_CHUNK, SEQUENCE_KERNEL, DSERModel
 from training.ml.optim import linear_lr, take_step
 from training.ml.windows import sequence_timeline, sliding_window_timeline
 
@@ -83,7 +84,11 @@ class Stage2Config:
     lr_end: float = 1e-5
     weight_decay: float = 1e-4
     kernel: int = 5  # the sequence head's moving average, in frames (odd)
-    loss: str = "dirichlet"  # per frame: "dirichlet" (NLL of the target mixture) or "ce" (soft cross-entropy)
+    chunk_s: float = 0.0  # the model hears clips in half-overlapping chunks this long (0: whole clips)
+    loss: str = "dirichlet"  # per frame: "dirichlet" (likelihood) or "ce" (cross-entropy of the mean)
+    hard_targets: bool = False  # each frame's top target emotion as its label, not the mixture (the paper's)
+    smoothing: float = 0.1  # hard targets: label smoothing under the Dirichlet loss
+    min_confidence: float = 0.0  # hard targets: frames whose top emotion has less are left out
     crop_s: float = 4.0  # training crops (aligned to model frames); validation sees whole clips
     val_fraction: float = 0.2
     seed: int = 0
@@ -91,7 +96,8 @@ class Stage2Config:
 
 # Whole recipes for `train-seq --preset NAME` (see stage1.STAGE1_PRESETS); pass --init.
 STAGE2_PRESETS = {
-    "small": Stage2Config(backbone="tiny", freeze_feature_encoder=False, epochs=8, batch_size=8, lr=5e-4, lr_end=1e-4),
+    "small": Stage2Config(backbone="tiny", freeze_feature_encoder=False, kernel=71, chunk_s=2.0, crop_s=2.0,
+                          hard_targets=True, min_confidence=0.4, epochs=4, batch_size=8, lr=2e-4, lr_end=2e-5),
 }
 
 
@@ -100,15 +106,20 @@ def _initial_model(config: Stage2Config) -> DSERModel:
     head (the same head applied per frame), so training starts at the teacher's predictions."""
     if not config.init:
         backbone = load_backbone(config.backbone, config.freeze_feature_encoder)
-        setattr(backbone.config, SEQUENCE_KERNEL, config.kernel)
+        _set_sequence_options(backbone, config)
         return DSERModel(backbone, "sequence")
     stage1, _ = load_checkpoint(Path(config.init))
     if config.freeze_feature_encoder:
         stage1.backbone.freeze_feature_encoder()
-    setattr(stage1.backbone.config, SEQUENCE_KERNEL, config.kernel)
+    _set_sequence_options(stage1.backbone, config)
     model = DSERModel(stage1.backbone, "sequence")
     model.head.load_state_dict(stage1.head.state_dict())
     return model
+
+
+def _set_sequence_options(backbone, config: Stage2Config) -> None:
+    setattr(backbone.config, SEQUENCE_KERNEL, config.kernel)
+    setattr(backbone.config, SEQUENCE_CHUNK, config.chunk_s)
 
 
 def _crop(samples: np.ndarray, crop_s: float, hop: int, rng) -> tuple[np.ndarray, float]:
@@ -121,13 +132,21 @@ def _crop(samples: np.ndarray, crop_s: float, hop: int, rng) -> tuple[np.ndarray
     return piece, start / SAMPLE_RATE
 
 
-def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines, kind: str = "dirichlet") -> torch.Tensor:
-    """Per-frame loss against the target mixtures, averaged over real frames: the Dirichlet
-    NLL of the target, or the cross-entropy of the predicted mean against it (Table 3's rows)."""
+def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines, config: Stage2Config) -> torch.Tensor:
+    """Per-frame loss against the targets at the frames' centres, averaged over real frames.
+    Soft targets: the Dirichlet NLL of the target mixture, or the cross-entropy of the predicted
+    mean against it (Table 3's rows). Hard targets: each frame's top emotion as its label, under
+    stage 1's losses (self-training's pseudo-labels)."""
     output = model(audio, lengths)
     times = frame_times(output.alpha.shape[1], model.frame_rate, centred=True)
     targets = torch.from_numpy(np.stack([t.sample(times + offset) for t, offset in zip(timelines, offsets)])).float()
-    if kind == "dirichlet":
+    if config.hard_targets:
+        confidence, labels = targets.max(-1)
+        keep = output.mask & (confidence >= config.min_confidence)
+        if not keep.any():
+            return output.alpha.sum() * 0.0  # nothing confident in this batch: no update
+        return loss_fn(config.loss, config.smoothing)(output.alpha[keep], labels[keep])
+    if config.loss == "dirichlet":
         log_prob = dirichlet_log_prob(output.alpha, targets)  # (B, T)
     else:
         log_prob = (targets * torch.log(output.mean)).sum(-1)
@@ -165,8 +184,7 @@ def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = T
             batch = [train[i] for i in order[first: first + config.batch_size]]
             crops = [_crop(samples, config.crop_s, hop, rng) for samples, _ in batch]
             audio, lengths = pad_batch([piece for piece, _ in crops])
-            loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch],
-                                 config.loss)
+            loss = sequence_loss(model, audio, lengths, [offset for _, offset in crops], [t for _, t in batch], config)
             lr = linear_lr(step, total, config.lr, config.lr_end)
             losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}")[0])
             step += 1

@@ -9,6 +9,7 @@ import torch
 from dser.timeline import Timeline, frame_times
 from dser.windows import WindowParams
 from dser.audio import SAMPLE_RATE
+from training.ml.dirichlet import dirichlet_mean
 from training.ml.model import DSERModel
 
 def window_batch(samples: np.ndarray, params: WindowParams) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
@@ -43,7 +44,7 @@ def sequence_timeline(model: DSERModel, samples: np.ndarray) -> Timeline:
     """A sequence (stage-2) model's per-frame prediction as a Timeline at frame centres."""
     if model.head_kind != "sequence":
         raise ValueError("needs a sequence (stage-2) model")
-    means = model(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None]).mean[0]
+    means = dirichlet_mean(model.clip_alpha(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))))
     return Timeline(times=frame_times(len(means), model.frame_rate, centred=True), values=_finite(means))
 
 

@@ -1,0 +1,119 @@
+"""Do the embedded recipes earn their cost? Stage 1 against the classical baseline, stage 2
+against the sliding window it learns from, on voices that no training step heard: both
+losses (the paper's Table 2 and Table 3 rows), several seeds.
+
+    .venv/bin/python benchmarks/model_quality.py [--seeds 3] [--out var/model-quality] [--quick]
+
+1. The corpora of scripts/make_model_corpora.sh: training utterances and dialogues in the
+   training voices; held-out utterances and dialogues (other MELD lines, true timelines) in
+   the held-out voices.
+2. Per loss (ce, dirichlet) and seed: train-ser --preset small; label-windows over the
+   training dialogues; train-seq --preset small from that stage-1 model, same loss.
+3. Accuracy on the held-out utterances beside the classical baseline trained on the same
+   utterances; MAE to the true timelines of the held-out dialogues for the 1.4 s / 1.0 s
+   sliding window (stage 1) and for stage 2.
+
+Finished runs are kept in OUT and not redone. Prints mean ± standard deviation over seeds;
+the last line holds the figures the issue names.
+"""
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from training.ml.evaluate import accuracy_rows, mae_rows  # noqa: E402
+from training.ml.stage1 import STAGE1_PRESETS, train_ser  # noqa: E402
+from training.ml.stage2 import STAGE2_PRESETS, label_windows, train_seq  # noqa: E402
+
+LOSSES = ("ce", "dirichlet")
+
+
+def cached(path: Path, compute) -> dict:
+    """`compute()`'s result, kept in `path`: an interrupted benchmark resumes where it stopped."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(compute(), indent=1))
+    return json.loads(path.read_text())
+
+
+def stage1_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
+    def train() -> dict:
+        config = replace(STAGE1_PRESETS["small"], loss=loss, seed=seed, **({"epochs": 2} if quick else {}))
+        train_ser([work / "train" / "crema_d"], run / "stage1", config, progress=False)
+        return {"accuracy": accuracy_rows([run / "stage1"], [work / "test" / "crema_d"], progress=False)[0]["accuracy"]}
+
+    run = work / f"{loss}-seed{seed}"
+    result = cached(run / "stage1.json", train)
+    print(f"{loss} seed {seed}: stage-1 accuracy {result['accuracy']:.3f}", flush=True)
+    return result
+
+
+def stage2_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
+    """Stage 2 from that stage-1 model, same loss; both against the true timelines."""
+    def train() -> dict:
+        label_windows(stage1, work / "train" / "dialogue_wav", run / "targets.jsonl", progress=False)
+        config = replace(STAGE2_PRESETS["small"], init=str(stage1), loss=loss, seed=seed,
+                         **({"epochs": 2} if quick else {}))
+        train_seq(run / "targets.jsonl", run / "stage2", config, progress=False)
+        rows = mae_rows([stage1, run / "stage2"], work / "test" / "reference.jsonl", progress=False)
+        return {"sliding_mae": rows[0]["mae"], "stage2_mae": rows[1]["mae"]}
+
+    run = work / f"{loss}-seed{seed}"
+    stage1 = run / "stage1"
+    result = cached(run / "stage2.json", train)
+    print(f"{loss} seed {seed}: MAE sliding window {result['sliding_mae']:.4f}, stage 2 {result['stage2_mae']:.4f}",
+          flush=True)
+    return result
+
+
+def baseline_accuracy(work: Path) -> float:
+    """The classical baseline (deterministic: the same for every seed)."""
+    return cached(work / "baseline.json", lambda: accuracy_rows(
+        [], [work / "test" / "crema_d"], progress=False, baseline_data=[work / "train" / "crema_d"])[0])["accuracy"]
+
+
+def spread(values: list[float]) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "model-quality")
+    parser.add_argument("--quick", action="store_true", help="toy corpora and 2 epochs: a smoke run, not a measurement")
+    args = parser.parse_args()
+    work = args.out.resolve()
+    if not (work / "test" / "reference.jsonl").is_file():
+        subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(work)] + ["--quick"] * args.quick,
+                       check=True)
+    baseline = baseline_accuracy(work)
+    runs = [(loss, seed) for loss in LOSSES for seed in range(args.seeds)]
+    stage1 = [stage1_run(work, loss, seed, args.quick) for loss, seed in runs]
+    stage2 = [stage2_run(work, loss, seed, args.quick) for loss, seed in runs]
+    results = [{"loss": loss, "seed": seed, **one, **two} for (loss, seed), one, two in zip(runs, stage1, stage2)]
+
+    print(f"\n{'loss':<10} {'stage-1 accuracy':>18} {'baseline':>9} {'sliding MAE':>15} {'stage-2 MAE':>15} "
+          f"{'stage 2 / sliding':>18}")
+    summary = []
+    for loss in LOSSES:
+        mine = [r for r in results if r["loss"] == loss]
+        accuracy = [r["accuracy"] for r in mine]
+        ratio = [r["stage2_mae"] / r["sliding_mae"] for r in mine]
+        print(f"{loss:<10} {spread(accuracy):>18} {baseline:>9.3f} {spread([r['sliding_mae'] for r in mine]):>15} "
+              f"{spread([r['stage2_mae'] for r in mine]):>15} {spread(ratio):>18}")
+        summary.append(f"{loss}: accuracy {np.mean(accuracy):.3f} vs baseline {baseline:.3f}, "
+                       f"stage-2/sliding MAE {np.mean(ratio):.3f}")
+    (work / "summary.json").write_text(json.dumps({"baseline_accuracy": baseline, "runs": results}, indent=1))
+    print(f"({args.seeds} seeds, held-out voices; MAE against the true timelines)")
+    print("; ".join(summary))
+
+
+if __name__ == "__main__":
+    main()
