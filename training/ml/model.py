@@ -133,7 +133,6 @@ class DSERModel(nn.Module):
         variance = (average(features * features) - mean * mean).clamp_min(0)
         return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
 
-
     def clip_alpha(self, samples: torch.Tensor) -> torch.Tensor:
         """One clip's (S,) audio -> (T, 6) per-frame alpha of the sequence head: the whole clip
         at once, or with a chunk length, half-overlapping chunks whose alphas are blended with

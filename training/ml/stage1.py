@@ -86,7 +86,8 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     train_audio, val_audio = load(train), load(val)
     train_labels, val_labels = [label_index(u.emotion) for u in train], [label_index(u.emotion) for u in val]
 
-    backbone = load_backbone(config.backbone, config.freeze_feature_encoder, config.level_input, config.stats_pooling)
+    backbone = load_backbone(config.backbone, config.freeze_feature_encoder,
+                             config.level_input, config.stats_pooling)
     model = DSERModel(backbone, "utterance")
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)

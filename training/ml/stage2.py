@@ -100,7 +100,8 @@ class Stage2Config:
 # short, gentle fine-tune that keeps what stage 1 learnt about unseen voices.
 STAGE2_PRESETS = {
     "small": Stage2Config(backbone="tiny", freeze_feature_encoder=False, kernel=71, chunk_s=2.0, crop_s=2.0,
-                          hard_targets=True, min_confidence=0.4, loss="ce", epochs=4, batch_size=8, lr=2e-4, lr_end=2e-5),
+                          hard_targets=True, min_confidence=0.4, loss="ce", epochs=4, batch_size=8,
+                          lr=2e-4, lr_end=2e-5),
 }
 
 
