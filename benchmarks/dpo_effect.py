@@ -26,8 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from corpus.sources.demo import make_demo_corpus  # noqa: E402
-from corpus.sources.media import extract_wav  # noqa: E402
+from corpus.sources.demo import make_demo_corpus, write_dialogue_audio  # noqa: E402
 from dser.audio import SAMPLE_RATE, load_audio  # noqa: E402
 from dser.timeline import Timeline  # noqa: E402
 from dser.windows import clip_seed, draw_params  # noqa: E402
@@ -49,9 +48,9 @@ def build_triplets(root: Path, clips: int, noise: float, seed: int) -> tuple[lis
     rng = np.random.default_rng(seed)
     rows = {"train": [], "eval": []}
     truths = {}
+    write_dialogue_audio(corpus)
     for name, entry in sorted(truth.items()):
-        wav = root / "audio" / f"{name}.wav"
-        extract_wav(corpus.meld_clips / f"{name}.mp4", wav)
+        wav = corpus.dialogue_wav / f"{name}.wav"
         samples = load_audio(wav)
         duration = len(samples) / SAMPLE_RATE
         true = Timeline(entry["times"], entry["values"])
@@ -65,7 +64,8 @@ def build_triplets(root: Path, clips: int, noise: float, seed: int) -> tuple[lis
             better, worse = (i, j) if errors[i] < errors[j] else (j, i)
             if rng.random() < noise:
                 better, worse = worse, better
-            rows[part].append({"clip": name, "audio": f"audio/{name}.wav", "chosen": sequences[better].to_json(),
+            rows[part].append({"clip": name, "audio": str(wav.relative_to(root)),
+                               "chosen": sequences[better].to_json(),
                                "rejected": sequences[worse].to_json()})
     return rows["train"], rows["eval"], {n: truths[n] for n in truths if truth[n]["voice"] in held_out}
 

@@ -44,12 +44,13 @@ def cached(path: Path, compute) -> dict:
 
 
 def stage1_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
+    run = work / f"{loss}-seed{seed}"
+
     def train() -> dict:
         config = replace(STAGE1_PRESETS["small"], loss=loss, seed=seed, **({"epochs": 2} if quick else {}))
         train_ser([work / "train" / "crema_d"], run / "stage1", config, progress=False)
         return {"accuracy": accuracy_rows([run / "stage1"], [work / "test" / "crema_d"], progress=False)[0]["accuracy"]}
 
-    run = work / f"{loss}-seed{seed}"
     result = cached(run / "stage1.json", train)
     print(f"{loss} seed {seed}: stage-1 accuracy {result['accuracy']:.3f}", flush=True)
     return result
@@ -57,6 +58,9 @@ def stage1_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
 
 def stage2_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
     """Stage 2 from that stage-1 model, same loss; both against the true timelines."""
+    run = work / f"{loss}-seed{seed}"
+    stage1 = run / "stage1"
+
     def train() -> dict:
         label_windows(stage1, work / "train" / "dialogue_wav", run / "targets.jsonl", progress=False)
         config = replace(STAGE2_PRESETS["small"], init=str(stage1), loss=loss, seed=seed,
@@ -65,8 +69,6 @@ def stage2_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
         rows = mae_rows([stage1, run / "stage2"], work / "test" / "reference.jsonl", progress=False)
         return {"sliding_mae": rows[0]["mae"], "stage2_mae": rows[1]["mae"]}
 
-    run = work / f"{loss}-seed{seed}"
-    stage1 = run / "stage1"
     result = cached(run / "stage2.json", train)
     print(f"{loss} seed {seed}: MAE sliding window {result['sliding_mae']:.4f}, stage 2 {result['stage2_mae']:.4f}",
           flush=True)
