@@ -11,7 +11,7 @@ CONCURRENCY ?= 1
 TEST_ENV := DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test test-fast screenshots lint-imports setup system worker beat web checkpoints clean
+.PHONY: demo test test-fast screenshots lint-imports setup system worker beat web checkpoints study clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
@@ -59,6 +59,12 @@ beat:
 # The embedded default checkpoints (training/checkpoints), rebuilt from generated data.
 checkpoints: setup
 	scripts/build_default_checkpoints.sh
+
+# The whole loop, measured (benchmarks/study): report in var/study/report.md, resumable.
+# STUDY_ARGS="--quick" for a toy run; "--seeds 5", "--render-size 256", "--out DIR" as wanted.
+study: setup
+	scripts/ensure_services.sh
+	$(PY) -m benchmarks.study $(STUDY_ARGS)
 
 clean:
 	rm -rf var

@@ -17,7 +17,7 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
 from annotator.models import Judgment, Lease
-from annotator.stats.agreement import krippendorff_alpha, percent_agreement
+from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
 from annotator.stats.marks import difference_marks
 from annotator.stats.ranking import bradley_terry
 from corpus.models import Clip
@@ -190,13 +190,15 @@ def dashboard_figures(days: int = 14) -> dict:
             row["controls_right"] += judgment.control_correct
         if not judgment.comparison.is_control:
             by_comparison.setdefault(judgment.comparison_id, {})[judgment.annotator.username] = judgment.choice
+    overlapping = [answers for answers in by_comparison.values() if len(answers) >= 2]
+    agreement = agreement_by_annotator(overlapping)
     annotators = []
     for name, row in sorted(per_annotator.items()):
         accuracy = row["controls_right"] / row["controls"] if row["controls"] else None
         annotators.append({"name": name, "count": row["count"], "median_s": median(row["times"]) / 1000,
                            "too_fast": row["too_fast"], "controls": row["controls"], "control_accuracy": accuracy,
+                           "agreement": agreement.get(name),
                            "flagged": accuracy is not None and accuracy < CONTROL_PASS_ACCURACY})
-    overlapping = [answers for answers in by_comparison.values() if len(answers) >= 2]
     return {"per_day": list(per_day.items()), "annotators": annotators, "judgments": len(judgments),
             "control_pass": CONTROL_PASS_ACCURACY,
             "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),

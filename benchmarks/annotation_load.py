@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,6 +25,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.processes import running, start_web  # noqa: E402
+
 DB_URL = "postgres://dser:dser@127.0.0.1:5432/dser_load"
 PORT = 8899
 
@@ -40,7 +43,6 @@ def configure(scratch: Path) -> dict:
                DJANGO_SETTINGS_MODULE="dser.settings", DEBUG="0", SECRET_KEY="load-test-only-" + "x" * 40,
                ALLOWED_HOSTS="127.0.0.1", DSER_OVERLAP="3", LOG_LEVEL="WARNING")
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -130,16 +132,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         env = configure(Path(scratch))
         tokens = make_work(args.annotators, args.comparisons)
-        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "dser.wsgi:application", "--bind",
-                                   f"127.0.0.1:{PORT}", "--workers", str(args.workers)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(60):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.5)
+        with running(start_web(env, PORT, args.workers)):
             results = {"next": [], "judge": [], "created": [], "statuses": Counter()}
             lock = threading.Lock()
             deadline = time.perf_counter() + args.seconds
@@ -150,9 +143,6 @@ def main() -> None:
             for client in clients:
                 client.join()
             wall = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait()
         report(results, wall, args)
 
 

@@ -20,6 +20,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dser.files import write_text_atomic  # noqa: E402
 from training.ml.evaluate import accuracy_rows, mae_rows  # noqa: E402
 from training.ml.stage1 import STAGE1_PRESETS, train_ser  # noqa: E402
 from training.ml.stage2 import STAGE2_PRESETS, label_windows, train_seq  # noqa: E402
@@ -36,10 +38,13 @@ LOSSES = ("ce", "dirichlet")
 
 
 def cached(path: Path, compute) -> dict:
-    """`compute()`'s result, kept in `path`: an interrupted benchmark resumes where it stopped."""
+    """`compute()`'s result and the seconds it took, kept in `path`: an interrupted benchmark
+    resumes where it stopped."""
     if not path.is_file():
+        started = time.perf_counter()
+        result = {**compute(), "seconds": time.perf_counter() - started}
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(compute(), indent=1))
+        write_text_atomic(path, json.dumps(result, indent=1))
     return json.loads(path.read_text())
 
 

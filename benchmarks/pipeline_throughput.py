@@ -13,13 +13,16 @@ of the workers' wall time not spent in model inference, rendering or encoding:
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.processes import start_worker, stop  # noqa: E402
+
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
@@ -28,7 +31,6 @@ def configure(scratch: Path, size: int) -> dict:
                MEDIA_ROOT=str(scratch / "media"), REDIS_URL=REDIS_URL, HF_HUB_OFFLINE="1", DSER_RENDER_SIZE=str(size),
                DJANGO_SETTINGS_MODULE="dser.settings", LOG_LEVEL="WARNING")
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -45,20 +47,6 @@ def base_size_checkpoint(directory: Path) -> Path:
     return save_checkpoint(model, directory, Metadata(stage=1, head="utterance", provenance={"note": "benchmark"}))
 
 
-def start_workers(env: dict, processes: int, log: Path) -> subprocess.Popen:
-    from dser.celery import app
-
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", "default,inference,render", "-n",
-         f"bench-{processes}@localhost", "--concurrency", str(processes), "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(120):
-        if app.control.inspect(destination=[f"bench-{processes}@localhost"], timeout=1.0).ping():
-            return worker
-        time.sleep(0.5)
-    raise RuntimeError(f"the worker did not start; see {log}")
-
-
 def run_batch(checkpoint: Path, processes: int, seed: int, env: dict, scratch: Path) -> dict:
     import redis
     from django.db.models import Sum
@@ -67,7 +55,8 @@ def run_batch(checkpoint: Path, processes: int, seed: int, env: dict, scratch: P
     from rendering.models import Render, RenderBatch
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    worker = start_workers(env, processes, scratch / f"worker-{processes}-{seed}.log")
+    worker = start_worker(env, f"bench-{processes}", "default,inference,render", processes,
+                          scratch / f"worker-{processes}-{seed}.log")
     try:
         started = time.perf_counter()
         batch = services.schedule_batch(checkpoint=str(checkpoint), dataset="bench", seed=seed)
@@ -75,8 +64,7 @@ def run_batch(checkpoint: Path, processes: int, seed: int, env: dict, scratch: P
             time.sleep(0.2)
         wall = time.perf_counter() - started
     finally:
-        os.killpg(worker.pid, 15)
-        worker.wait()
+        stop(worker)
     counts = services.batch_counts(batch)
     if counts["failures"]:
         raise RuntimeError(f"batch {batch.pk} had failures: {counts['failures']}")

@@ -130,6 +130,7 @@ class EmotionSequence(models.Model):
         MODEL = "model", "model"
         REVERSED = "reversed", "control: the model sequence reversed in time"
         NEUTRAL = "neutral", "control: constant neutral"
+        UNLIKELY = "unlikely", "control: the emotion the model weighs least, held"
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MODEL)
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="sequences")

@@ -34,6 +34,14 @@ if ! $PY manage.py batch_status >/dev/null 2>&1; then
   echo "Scheduled render batch $($PY manage.py schedule_renders --dataset demo-meld --controls 0.1) over the demo clips"
 fi
 
+# The whole loop at toy size, in this app's database: rendered study comparisons judged by
+# simulated annotators, a finished DPO run, and the report at /training/study/ (the first run only).
+if [ ! -f var/demo-study/report.md ]; then
+  echo "Running the whole-loop study at toy size (a few minutes; var/demo-study.log)"
+  DSER_VAR_DIR="$PWD/var" $PY -m benchmarks.study --quick --seeds 1 --out var/demo-study > var/demo-study.log 2>&1 \
+    || echo "The study did not finish (see var/demo-study.log); the demo goes on without it."
+fi
+
 # Worker and beat in their own process groups, so that stopping the demo stops them and their children.
 setsid make --no-print-directory worker CONCURRENCY=2 > var/worker.log 2>&1 &
 worker=$!

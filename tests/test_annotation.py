@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from annotator import services
 from annotator.models import Judgment, Lease
-from annotator.stats.agreement import krippendorff_alpha, percent_agreement
+from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
 from annotator.stats.marks import difference_marks
 from annotator.stats.ranking import bradley_terry
 from dser.emotions import one_hot
@@ -142,6 +142,13 @@ def test_agreement_matches_a_hand_computed_example():
     assert percent_agreement(answers) == pytest.approx(2 / 3)
     assert krippendorff_alpha(answers) == pytest.approx(4 / 9)
     assert krippendorff_alpha([{"a": "left", "b": "left"}]) is None  # no disagreement possible
+
+
+def test_agreement_by_annotator_singles_out_the_one_who_always_answers_left():
+    # a and b agree on all three; c answers "left" throughout and matches them once.
+    answers = [{"a": "left", "b": "left", "c": "left"}, {"a": "right", "b": "right", "c": "left"},
+               {"a": "tie", "b": "tie", "c": "left"}, {"a": "right"}]
+    assert agreement_by_annotator(answers) == pytest.approx({"a": 4 / 6, "b": 4 / 6, "c": 1 / 3})
 
 
 def test_bradley_terry_orders_a_known_case():

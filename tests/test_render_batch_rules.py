@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from dser.emotions import EMOTIONS, one_hot
 from rendering import services, tasks
 from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
 from training.ml.defaults import DEFAULT_STAGE2
@@ -124,9 +125,8 @@ def test_a_control_pits_a_model_sequence_against_a_worse_copy_of_it(clip):
     control = Comparison.objects.get(is_control=True)
     sides = {"left": control.left, "right": control.right}
     better, worse = sides[control.control_answer], sides["right" if control.control_answer == "left" else "left"]
-    assert better.kind == EmotionSequence.Kind.MODEL and worse.kind in (EmotionSequence.Kind.REVERSED,
-                                                                        EmotionSequence.Kind.NEUTRAL)
-    if worse.kind == EmotionSequence.Kind.REVERSED:
-        assert worse.timeline["values"] == better.timeline["values"][::-1]
+    assert better.kind == EmotionSequence.Kind.MODEL and worse.kind == EmotionSequence.Kind.UNLIKELY
+    least = better.get_timeline().values.mean(axis=0).argmin()
+    assert worse.timeline["times"] == [0.0] and worse.timeline["values"] == [one_hot(EMOTIONS[least]).tolist()]
     assert Comparison.objects.filter(is_control=False).count() == 2
     assert Render.objects.filter(sequence=worse).exists()  # rendered like any sequence

@@ -64,6 +64,7 @@ def test_only_ml_engineers_see_or_launch_runs_and_exports(client, role):
     assert client.get("/training/").status_code == 403
     assert client.post("/training/exports/", {"min_votes": 1}).status_code == 403
     assert client.post("/training/runs/", {"beta": 0.5}).status_code == 403
+    assert client.get("/training/study/").status_code == 403
     assert PreferenceExport.objects.count() == 0 and TrainingRun.objects.count() == 0
 
 
@@ -74,3 +75,17 @@ def test_a_run_without_triplets_is_refused(engineer_client):
     assert export.triplets == 0
     engineer_client.post("/training/runs/", {"export": export.pk, "beta": 0.5, "lr": 1e-5, "epochs": 1, "batch_size": 1})
     assert TrainingRun.objects.count() == 0  # the form offers only exports with triplets
+
+
+def test_the_study_report_is_shown_to_ml_engineers_with_its_plots(engineer_client, media_root):
+    assert "No study has run here yet" in engineer_client.get("/training/study/").content.decode()
+    (media_root / "study" / "plots").mkdir(parents=True)
+    (media_root / "study" / "plots" / "mae_by_stage.png").write_bytes(b"\x89PNG fake")
+    (media_root / "study" / "report.md").write_text(
+        "# The whole loop\n\n| loss | MAE |\n|---|---|\n| ce | 0.150 |\n\n<script>x</script>\n\n"
+        "![MAE by stage](plots/mae_by_stage.png)\n")
+    page = engineer_client.get("/training/study/").content.decode()
+    assert "<td>0.150</td>" in page and '<img src="plots/mae_by_stage.png"' in page
+    assert "<script>x" not in page  # raw HTML in the report is escaped, not run
+    assert engineer_client.get("/training/study/plots/mae_by_stage.png").status_code == 200
+    assert engineer_client.get("/training/study/plots/..%2Freport.md").status_code == 404

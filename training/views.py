@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from dser.http import serve_media
 from dser.roles import ML_ENGINEERS, role_required
 from training import services
 from training.forms import ExportForm, RunForm
@@ -73,3 +75,23 @@ def run_curves(request: HttpRequest, run_id: int) -> HttpResponse:
         return FileResponse(open(path, "rb"), content_type="image/png")
     except FileNotFoundError:
         raise Http404("no curves yet") from None
+
+
+STUDY_DIR = "study"  # below MEDIA_ROOT: the latest study's report.md and plots/ (python -m benchmarks.study)
+
+
+@require_GET
+@engineers_only
+def study_report(request: HttpRequest) -> HttpResponse:
+    from markdown_it import MarkdownIt
+
+    path = settings.MEDIA_ROOT / STUDY_DIR / "report.md"
+    report = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text()) \
+        if path.is_file() else None
+    return render(request, "training/study.html", {"report": report})
+
+
+@require_GET
+@engineers_only
+def study_plot(request: HttpRequest, name: str) -> HttpResponse:
+    return serve_media(request, f"{STUDY_DIR}/plots/{name}")

@@ -20,6 +20,18 @@ def percent_agreement(answers: list[dict[str, str]]) -> float | None:
     return agreeing / total if total else None
 
 
+def agreement_by_annotator(answers: list[dict[str, str]]) -> dict[str, float]:
+    """Per annotator, the share of pairs with another annotator's answer on the same comparison
+    that agree: low for one annotator alone (careless, or biased to a side) while the team agrees."""
+    agreeing: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for by_annotator in answers:
+        for a, b in itertools.permutations(by_annotator, 2):
+            agreeing[a] = agreeing.get(a, 0) + (by_annotator[a] == by_annotator[b])
+            total[a] = total.get(a, 0) + 1
+    return {name: agreeing[name] / total[name] for name in total}
+
+
 def krippendorff_alpha(answers: list[dict[str, str]]) -> float | None:
     """Krippendorff's alpha (nominal) over the comparisons with 2+ answers; None when it is
     undefined (no such comparison, or every answer the same, so no disagreement is expected)."""

@@ -1,0 +1,68 @@
+"""The real processes benchmarks run against: a Celery worker and the web app (gunicorn),
+each in its own process group so that stopping it stops its children."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_worker(env: dict, name: str, queues: str, concurrency: int, log: Path) -> subprocess.Popen:
+    """A `celery worker` (node `name@localhost`), returned once it answers a ping."""
+    from dser.celery import app
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", queues, "-n", f"{name}@localhost",
+         "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(120):
+        if app.control.inspect(destination=[f"{name}@localhost"], timeout=1.0).ping():
+            return worker
+        if worker.poll() is not None:
+            break
+        time.sleep(0.5)
+    stop(worker)
+    raise RuntimeError(f"the worker did not start; see {log}")
+
+
+def start_web(env: dict, port: int, workers: int, log: Path | None = None) -> subprocess.Popen:
+    """gunicorn serving the app on 127.0.0.1:`port`, returned once /healthz answers."""
+    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "dser.wsgi:application", "--bind",
+                               f"127.0.0.1:{port}", "--workers", str(workers)], cwd=ROOT, env=env,
+                              stdout=log.open("w") if log else subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return server
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.5)
+    stop(server)
+    raise RuntimeError(f"the web app did not start on port {port}" + (f"; see {log}" if log else ""))
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def running(process: subprocess.Popen):
+    try:
+        yield process
+    finally:
+        stop(process)

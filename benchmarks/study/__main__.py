@@ -1,0 +1,224 @@
+"""The whole loop, measured: does this system reproduce the paper's Table 3 ordering (sliding
+window > seq2seq > seq2seq + DPO, in MAE to the truth) end to end, on a corpus with known truth?
+
+    .venv/bin/python -m benchmarks.study [--quick] [--out var/study] [--seeds 3]     (make study)
+
+1. Corpora (project generator): utterances and dialogues in the training voices for stages 1
+   and 2; MELD-layout dialogue clips in the training voices for stage 3; held-out utterances
+   and dialogues in voices no training stage hears, with true timelines.
+2. Per loss (ce, dirichlet) and seed: stage 1, label-windows, stage 2 (benchmarks/model_quality.py).
+3. Stage 3 through the product, in the database the environment names (default: a SQLite file
+   in OUT/app): the clips imported, one render batch (a Celery worker: sequences from the ce
+   seed-0 stage-1 model (--quick: the embedded one), avatar videos, comparisons with controls, overlap 3), simulated
+   annotators judging through the API (gunicorn) in three rounds, 0%, 30% and 15% of answers
+   wrong, one always-left annotator each; each round exported with the agreement and control filters.
+4. DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15% round, and at β 0.5 on
+   the others; each measured on the held-out clips. One more run from the web app (worker).
+5. OUT/report.md with the paper's tables beside ours, and plots.
+
+Every stage's result is kept in OUT; a second run resumes after the last finished one.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, stage1_run, stage2_run  # noqa: E402
+from training.ml.defaults import DEFAULT_STAGE1  # noqa: E402
+
+BETAS = (0.01, 0.1, 0.5, 10.0)
+MAIN_BETA = 0.5
+ERROR_RATES = (0.0, 0.15, 0.3)
+MAIN_ERROR = 0.15
+
+
+@dataclass
+class Scale:
+    clips: int  # stage-3 dialogue clips
+    render_size: int
+    annotators: int  # honest ones per round, beside the always-left one
+    overlap: int
+    controls: float
+    dpo_epochs: int
+    dpo_lr: float
+
+
+FULL = Scale(clips=150, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=4, dpo_lr=1e-4)
+QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=4, dpo_lr=1e-4)
+
+
+def progress(message: str) -> None:
+    print(f"[study {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def make_corpora(out: Path, scale: Scale, quick: bool) -> Path:
+    models = out / "models"
+    if not (models / "test" / "reference.jsonl").is_file():
+        progress("corpora for stages 1 and 2, and the held-out clips")
+        subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(models)] + ["--quick"] * quick, check=True)
+    stage3 = out / "stage3"
+    if not (stage3 / "meld" / "timelines.json").is_file():
+        progress(f"{scale.clips} stage-3 dialogue clips (training voices)")
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "make_demo_corpus", str(stage3), "--clips",
+                        str(scale.clips), "--voices", "0", "--seed", "2", "--voice-set", "train", "--source-csv",
+                        str(ROOT / "corpus/data/meld/test_sent_emo.csv"), "-v", "0"], check=True, cwd=ROOT)
+    return stage3
+
+
+def configure_django(out: Path, scale: Scale) -> dict:
+    """The app's settings from the environment; what it leaves unset, the study's own: a SQLite
+    database and media in OUT/app, Redis database 13 (away from a running deployment's)."""
+    os.environ.setdefault("DSER_VAR_DIR", str(out / "app"))
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dser.settings")
+    os.environ.update(HF_HUB_OFFLINE="1", DSER_RENDER_SIZE=str(scale.render_size), LOG_LEVEL="WARNING")
+    Path(os.environ["DSER_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return dict(os.environ)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_init: Path, env: dict) -> dict:
+    from benchmarks.processes import running, start_web, start_worker
+    from benchmarks.study import app
+    from benchmarks.study.annotators import annotate_all
+    from corpus.sources.demo import DemoCorpus
+
+    corpus = DemoCorpus(stage3)
+    log_dir = out / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with running(start_worker(env, "study", "default,inference,render,training", 2, log_dir / "worker.log")):
+        def render() -> dict:
+            imported = app.import_study_clips(corpus)
+            batch = app.render_batch(render_model, seed=0, controls=scale.controls, overlap=scale.overlap,
+                                     progress=progress)
+            return {"batch": batch.pk, "clips": imported, "comparisons": batch.comparisons.count()}
+
+        rendered = cached(out / "render.json", render)
+        progress(f"render batch {rendered['batch']}: {rendered['comparisons']} comparisons")
+        rounds = {}
+        todo = [e for e in (0.0, 0.3, 0.15) if not (out / "rounds" / f"e{e:g}" / "round.json").is_file()]
+        errors = app.comparison_errors(app.truth_of(corpus)) if todo else {}
+        port = free_port()
+        with running(start_web(env, port, workers=2, log=log_dir / "web.log")) if todo else nullcontext():
+            for error_rate in (0.0, 0.3, 0.15):  # the main round last: it stays in the database
+                directory = out / "rounds" / f"e{error_rate:g}"
+
+                def annotate_round() -> dict:
+                    app.reset_annotation()
+                    team = app.make_team(f"sim-e{error_rate * 100:.0f}", scale.annotators, error_rate, seed=0)
+                    annotate_all(team, f"http://127.0.0.1:{port}", errors)
+                    return {"annotation": app.round_figures(team), "export": app.export_round(directory / "export")}
+
+                rounds[f"e{error_rate:g}"] = cached(directory / "round.json", annotate_round)
+                figures = rounds[f"e{error_rate:g}"]["annotation"]
+                progress(f"annotators {error_rate:.0%} wrong: {figures['judgments']} judgments, "
+                         f"{rounds[f'e{error_rate:g}']['export']['triplets']} triplets exported")
+        main_export = rounds[f"e{MAIN_ERROR:g}"]["export"]["export"]
+        web_run = cached(out / "web_run.json", lambda: app.web_dpo_run(
+            main_export, web_init, MAIN_BETA, scale.dpo_lr, scale.dpo_epochs, progress))
+        progress(f"web-app DPO run {web_run['run']}: done, curves in {web_run['directory']}")
+    return {"render": rendered, "rounds": rounds, "web_run": web_run}
+
+
+def dpo_sweep(out: Path, scale: Scale, run: dict, held_out) -> dict:
+    """DPO from this loss and seed's stage-2 model: every β on the main round, the main β on the others."""
+    from benchmarks.study.evaluation import dpo_run
+    from training.ml.dpo import DPOConfig
+
+    init = out / "models" / f"{run['loss']}-seed{run['seed']}" / "stage2"
+    settings = [(MAIN_ERROR, beta) for beta in BETAS] + [(e, MAIN_BETA) for e in ERROR_RATES if e != MAIN_ERROR]
+    results = {}
+    for error_rate, beta in settings:
+        name = f"e{error_rate:g}-beta{beta:g}"
+        directory = out / "dpo" / f"{run['loss']}-seed{run['seed']}" / name
+        config = DPOConfig(beta=beta, lr=scale.dpo_lr, epochs=scale.dpo_epochs, batch_size=4, val_fraction=0.0,
+                           seed=run["seed"])
+        triplets = out / "rounds" / f"e{error_rate:g}" / "export" / "triplets.jsonl"
+        results[name] = cached(directory / "result.json",
+                               lambda: dpo_run(triplets, init, directory / "checkpoint", config, held_out))
+        progress(f"{run['loss']} seed {run['seed']}, DPO β {beta:g} on the {error_rate:.0%} round: held-out MAE "
+                 f"{results[name]['mae']:.4f} (seq2seq {run['stage2_mae']:.4f}), reward accuracy "
+                 f"{results[name]['reward_accuracy']:.3f}")
+    return results
+
+
+def timings(out: Path) -> dict[str, float]:
+    """Seconds each stage took when it ran, from the results kept in OUT."""
+    def total(pattern: str) -> float:
+        return sum(json.loads(path.read_text()).get("seconds", 0.0) for path in out.glob(pattern))
+
+    return {"stage 1 (and the baseline)": total("models/*.json") + total("models/*/stage1.json"),
+            "label windows + stage 2": total("models/*/stage2.json"), "render batch": total("render.json"),
+            "annotation rounds + exports": total("rounds/*/round.json"), "held-out triplets": total("heldout.json"),
+            "DPO runs": total("dpo/*/*/result.json"), "web-app DPO run": total("web_run.json")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "study")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="every stage at toy size: a smoke run, not a measurement")
+    parser.add_argument("--render-size", type=int, help="video size in pixels (default 128; 64 with --quick)")
+    args = parser.parse_args()
+    out, scale = args.out.resolve(), QUICK if args.quick else FULL
+    if args.render_size:
+        scale.render_size = args.render_size
+    started = time.perf_counter()
+    stage3 = make_corpora(out, scale, args.quick)
+    models = out / "models"
+    baseline = baseline_accuracy(models)
+    runs = [{"loss": loss, "seed": seed} for loss in LOSSES for seed in range(args.seeds)]
+    for run in runs:
+        run.update(stage1_run(models, run["loss"], run["seed"], args.quick))
+    for run in runs:
+        run.update(stage2_run(models, run["loss"], run["seed"], args.quick))
+    env = configure_django(out, scale)
+    # Controls assume a model sequence beats its reversed copy: a toy model's do not.
+    render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
+    stage3_results = run_stage3(out, scale, stage3, render_model, models / "ce-seed0" / "stage2", env)
+
+    from benchmarks.study.evaluation import HeldOut, write_heldout_triplets
+    from benchmarks.study.report import ordering_line, write_report
+
+    held_out_file = out / "heldout_triplets.jsonl"
+    cached(out / "heldout.json", lambda: {"triplets": write_heldout_triplets(
+        render_model, models / "test" / "reference.jsonl", held_out_file)})
+    held_out = HeldOut(models / "test" / "reference.jsonl", held_out_file)
+    for run in runs:
+        run["dpo"] = dpo_sweep(out, scale, run, held_out)
+    results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
+               "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES), "main_beta": MAIN_BETA,
+               "main_error": MAIN_ERROR, "overlap": scale.overlap, "baseline_accuracy": baseline, "runs": runs, **stage3_results,
+               "timings": timings(out)}
+    results["seconds"] = sum(results["timings"].values())
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    report = write_report(results, out)
+    from benchmarks.study.app import publish_report
+
+    publish_report(report)
+    progress(f"this run {time.perf_counter() - started:.0f} s; all stages {results['seconds']:.0f} s; report {report}")
+    print(ordering_line(results, MAIN_BETA, MAIN_ERROR))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The study's stage 3 through the product, as its users work: an admin imports the clips and
+schedules a render batch (Celery workers make the sequences, videos and comparisons),
+annotators judge through the API, an ML engineer exports triplets with the agreement and
+control filters and launches a DPO run on a `training` worker. Import after django.setup().
+"""
+import json
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from annotator.models import ApiToken, Judgment, Lease
+from annotator.services import dashboard_figures
+from benchmarks.study.annotators import SimulatedAnnotator
+from corpus.services import import_clips
+from corpus.sources.clips import meld_sources
+from corpus.sources.demo import DemoCorpus
+from corpus.sources.meld import split_from_csv_name
+from dser.roles import ANNOTATORS, assign_role
+from dser.timeline import Timeline
+from rendering import services as rendering
+from rendering.models import Comparison, RenderBatch
+from training.ml.stage2 import timeline_mae
+from training.models import TrainingRun
+from training.services import ExportFilters, launch_run, make_export
+from training.views import STUDY_DIR
+
+DATASET = "study"
+# An export keeps a comparison that at least two annotators judged and two thirds agree on,
+# without the annotators who failed their controls.
+EXPORT_FILTERS = ExportFilters(dataset=DATASET, min_votes=2, min_agreement=0.6, exclude_failed_controls=True)
+
+
+def import_study_clips(corpus: DemoCorpus) -> int:
+    sources, _ = meld_sources(corpus.meld_csv, corpus.meld_clips, split_from_csv_name(corpus.meld_csv))
+    summary = import_clips(DATASET, sources, show_progress=False)
+    if summary.failed:
+        raise RuntimeError(f"study clips failed to import: {dict(summary.failed)}")
+    return summary.imported
+
+
+def render_batch(checkpoint: Path, seed: int, controls: float, overlap: int, progress) -> RenderBatch:
+    """The study's batch (scheduled once; an interrupted study waits for the one it has), done."""
+    batch = RenderBatch.objects.filter(dataset=DATASET).first()
+    if batch is None:
+        batch = rendering.schedule_batch(checkpoint=str(checkpoint), dataset=DATASET, seed=seed, controls=controls,
+                                         overlap=overlap)
+    else:
+        rendering.reconcile(0)  # an interrupted study: re-send what the stopped worker had taken
+    while RenderBatch.objects.get(pk=batch.pk).state == RenderBatch.State.RUNNING:
+        counts = rendering.batch_counts(batch)
+        progress(f"render batch {batch.pk}: {counts['progress']:.0%} "
+                 f"({counts['comparisons'].get('done', 0)} comparisons done)")
+        time.sleep(10)
+    counts = rendering.batch_counts(batch)
+    if counts["failures"]:
+        raise RuntimeError(f"render batch {batch.pk} had failures: {counts['failures']}")
+    return batch
+
+
+def comparison_errors(truth: dict) -> dict[int, tuple[float, float]]:
+    """Comparison id -> MAE of its left and right sequence to the clip's true timeline."""
+    errors = {}
+    for comparison in Comparison.objects.filter(clip__dataset=DATASET).select_related("clip", "left", "right"):
+        entry = truth[comparison.clip.key.split("/", 1)[1]]
+        true, duration = Timeline(entry["times"], entry["values"]), comparison.clip.duration_s
+        errors[comparison.pk] = tuple(timeline_mae(side.get_timeline(), true, duration)
+                                      for side in (comparison.left, comparison.right))
+    return errors
+
+
+@transaction.atomic
+def reset_annotation() -> None:
+    """Clear the study's judgments and leases before a round: each round is a fresh team."""
+    Judgment.objects.filter(comparison__clip__dataset=DATASET).delete()
+    Lease.objects.filter(comparison__clip__dataset=DATASET).delete()
+
+
+def make_team(round_name: str, honest: int, error_rate: float, seed: int) -> list[SimulatedAnnotator]:
+    """`honest` annotators with the error rate, and one who always answers "left"."""
+    team = []
+    for name, bias in [(f"{round_name}-{i + 1}", False) for i in range(honest)] + [(f"{round_name}-left", True)]:
+        user, _ = User.objects.get_or_create(username=name)
+        assign_role(user, ANNOTATORS)
+        team.append(SimulatedAnnotator(name, ApiToken.issue(user), error_rate, always_left=bias, seed=seed))
+    return team
+
+
+def round_figures(team: list[SimulatedAnnotator]) -> dict:
+    """What the admins' dashboard shows of this round: agreement and control accuracy."""
+    figures = dashboard_figures()
+    names = {a.name for a in team}
+    created = sorted(i for a in team for i in a.created)
+    stored = sorted(Judgment.objects.filter(comparison__clip__dataset=DATASET).values_list("pk", flat=True))
+    return {"judgments": len(stored), "through_api": created == stored,
+            "refused": sorted(s for a in team for s in a.refused),
+            "percent_agreement": figures["percent_agreement"], "alpha": figures["alpha"],
+            "annotators": [row for row in figures["annotators"] if row["name"] in names]}
+
+
+def export_round(directory: Path) -> dict:
+    export = make_export(EXPORT_FILTERS, directory)
+    return {"export": export.pk, "triplets": export.triplets, "counts": export.counts}
+
+
+def web_dpo_run(export_id: int, init: Path, beta: float, lr: float, epochs: int, progress) -> dict:
+    """An ML engineer's DPO run from the web app: the row, a `training` worker, its curves."""
+    from training.models import PreferenceExport
+
+    run = TrainingRun.objects.filter(export_id=export_id, init_checkpoint=str(init), beta=beta).first()
+    if run is None:
+        run = launch_run(PreferenceExport.objects.get(pk=export_id), init_checkpoint=str(init), beta=beta, lr=lr,
+                         epochs=epochs)
+    while TrainingRun.objects.get(pk=run.pk).status in (TrainingRun.Status.PENDING, TrainingRun.Status.RUNNING):
+        progress(f"web-app DPO run {run.pk}: {len(TrainingRun.objects.get(pk=run.pk).epochs_done)}/{epochs} epochs")
+        time.sleep(5)
+    run.refresh_from_db()
+    if run.status != TrainingRun.Status.DONE:
+        raise RuntimeError(f"DPO run {run.pk} ended {run.status}: {run.error}")
+    return {"run": run.pk, "directory": run.directory, "last": run.epochs_done[-1]}
+
+
+def truth_of(corpus: DemoCorpus) -> dict:
+    return json.loads(corpus.timelines.read_text())
+
+
+def publish_report(report: Path) -> None:
+    """The report and its plots where the web app shows them to ML engineers (/training/study/)."""
+    target = Path(settings.MEDIA_ROOT) / STUDY_DIR
+    shutil.copytree(report.parent / "plots", target / "plots", dirs_exist_ok=True)
+    shutil.copyfile(report, target / "report.md")

@@ -1,0 +1,77 @@
+"""The study's DPO runs and what is measured on the held-out clips (voices no training step
+heard): MAE to the true timelines, and reward accuracy on preferences that follow the truth."""
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.study.annotators import TIE_MAE
+from dser.audio import SAMPLE_RATE, load_audio
+from dser.files import write_text_atomic
+from dser.timeline import Timeline
+from dser.windows import clip_seed, draw_params
+from training.ml.checkpoint import load_checkpoint
+from training.ml.dpo import DPOConfig, evaluate_pairs, initial_models, load_triplets, reference_logps, train_dpo
+from training.ml.evaluate import mae_rows
+from training.ml.stage2 import read_jsonl, timeline_mae
+from training.ml.windows import sliding_window_timeline
+
+
+def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
+    """Per held-out clip, the five sliding-window sequences the render pipeline would draw from
+    `stage1`, and every pair of them whose MAE to the truth differs by at least TIE_MAE, the
+    closer one chosen (no annotator error: this is the yardstick)."""
+    model, _ = load_checkpoint(stage1)
+    rows = []
+    for row in read_jsonl(reference):
+        samples, truth = load_audio(Path(row["audio"])), Timeline.from_json(row["timeline"])
+        duration = len(samples) / SAMPLE_RATE
+        name = Path(row["audio"]).stem
+        sequences = [sliding_window_timeline(model, samples, p) for p in draw_params(clip_seed(name), 5)]
+        errors = [timeline_mae(s, truth, duration) for s in sequences]
+        for i, j in itertools.combinations(range(5), 2):
+            if abs(errors[i] - errors[j]) >= TIE_MAE:
+                better, worse = (i, j) if errors[i] < errors[j] else (j, i)
+                rows.append({"clip": name, "audio": row["audio"], "chosen": sequences[better].to_json(),
+                             "rejected": sequences[worse].to_json()})
+    write_text_atomic(out, "".join(json.dumps(row) + "\n" for row in rows))
+    return len(rows)
+
+
+class HeldOut:
+    """The held-out clips and triplets, with each init's reference log-densities computed once."""
+
+    def __init__(self, reference: Path, triplets: Path):
+        self.reference = reference
+        self.pairs = load_triplets(triplets)
+        self._references: dict[str, list] = {}
+
+    def mae(self, checkpoint: Path) -> float:
+        return mae_rows([checkpoint], self.reference, progress=False)[0]["mae"]
+
+    def reward_accuracy(self, checkpoint: Path, init: Path, config: DPOConfig) -> dict:
+        """How often `checkpoint`'s implicit reward (against `init`) prefers the truer sequence."""
+        if str(init) not in self._references:
+            _, frozen = initial_models(init, config)
+            with torch.no_grad():
+                self._references[str(init)] = reference_logps(frozen, self.pairs)
+        policy, _ = load_checkpoint(checkpoint)
+        with torch.no_grad():
+            scores = evaluate_pairs(policy.eval(), self.pairs, self._references[str(init)], config)
+        return {"reward_accuracy": scores["val/rewards/accuracies"], "reward_margin": scores["val/rewards/margins"]}
+
+
+def dpo_run(triplets: Path, init: Path, out: Path, config: DPOConfig, held_out: HeldOut) -> dict:
+    """Train DPO from `init` on `triplets` and measure it on the held-out clips."""
+    result = train_dpo(triplets, init, out, config, progress=False)
+    log = [json.loads(line) for line in (out / "training_log.jsonl").read_text().splitlines()]
+    curve = [{"step": e["step"], "loss": e["loss"], "accuracy": e["rewards/accuracies"]}
+             for e in log if e["kind"] == "step"]
+    return {"mae": held_out.mae(out), **held_out.reward_accuracy(out, init, config), "seconds": result["seconds"],
+            "train_pairs": len(triplets.read_text().splitlines()), "curve": curve}
+
+
+def mean_spread(values: list[float]) -> tuple[float, float]:
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0

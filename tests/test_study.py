@@ -1,0 +1,89 @@
+"""The whole-loop study at toy size (`python -m benchmarks.study --quick`): every stage runs
+for real (generator, training, a Celery worker rendering, gunicorn serving the annotation API
+to simulated annotators, export, DPO) in a PostgreSQL database of its own; then a second run
+resumes and redoes nothing."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "dser_study_test"
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def run_study(out: Path) -> str:
+    env = {key: value for key, value in os.environ.items() if key not in ("MEDIA_ROOT", "DJANGO_SETTINGS_MODULE")}
+    env.update(DSER_VAR_DIR=str(out / "app"), DATABASE_URL=f"postgres://dser:dser@127.0.0.1:5432/{DATABASE}",
+               REDIS_URL=REDIS_URL)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.study", "--quick", "--seeds", "1", "--out", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> tuple[Path, str]:
+    with psycopg.connect("postgresql://dser:dser@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        admin.execute(f"CREATE DATABASE {DATABASE}")
+    redis.Redis.from_url(REDIS_URL).flushdb()  # no messages left from an earlier, interrupted run
+    out = tmp_path_factory.mktemp("study")
+    return out, run_study(out)
+
+
+def test_every_stage_leaves_its_artefacts_and_the_report_has_the_papers_tables(study):
+    out, stdout = study
+    for loss in ("ce", "dirichlet"):
+        for stage in ("stage1", "stage2"):
+            assert (out / "models" / f"{loss}-seed0" / stage / "model.safetensors").is_file()
+    assert json.loads((out / "render.json").read_text())["comparisons"] > 0
+    for error in ("0", "0.15", "0.3"):
+        export = out / "rounds" / f"e{error}" / "export"
+        assert json.loads((export / "manifest.json").read_text())["filters"]["exclude_failed_controls"]
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["runs"][0]["dpo"]) == {"e0.15-beta0.01", "e0.15-beta0.1", "e0.15-beta0.5", "e0.15-beta10",
+                                              "e0-beta0.5", "e0.3-beta0.5"}
+    assert (Path(results["web_run"]["directory"]) / "training_curves.png").is_file()  # the web app's run, by a worker
+    report = (out / "report.md").read_text()
+    for heading in ("Table 2", "Table 3", "Table 4", "annotator error rate", "Annotation rounds"):
+        assert heading in report
+    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error"):
+        assert (out / "plots" / f"{plot}.png").stat().st_size > 1000
+    assert (out / "app" / "media" / "study" / "report.md").read_text() == report  # published to the web app
+    assert "The paper's ordering" in stdout.splitlines()[-1]
+
+
+def test_every_judgment_went_through_the_api_and_the_biased_annotator_is_exposed(study):
+    out, _ = study
+    for error in ("0", "0.15", "0.3"):
+        figures = json.loads((out / "rounds" / f"e{error}" / "round.json").read_text())["annotation"]
+        assert figures["judgments"] > 0 and figures["through_api"] and not figures["refused"]
+        by_name = {row["name"].rsplit("-", 1)[1]: row for row in figures["annotators"]}
+        assert by_name["left"]["flagged"]  # always "left": half its controls wrong
+    honest = json.loads((out / "rounds" / "e0" / "round.json").read_text())["annotation"]["annotators"]
+    agreement = {row["name"].rsplit("-", 1)[1]: row["agreement"] for row in honest}
+    assert agreement["left"] < min(value for name, value in agreement.items() if name != "left")
+    with psycopg.connect(f"postgresql://dser:dser@127.0.0.1:5432/{DATABASE}") as database:
+        stored, = database.execute("SELECT count(*) FROM annotator_judgment").fetchone()
+    final_round = json.loads((out / "rounds" / "e0.15" / "round.json").read_text())["annotation"]
+    assert stored == final_round["judgments"]  # the last round stays in the app's database
+
+
+def test_dpo_prefers_the_truer_sequence_on_held_out_clips(study):
+    out, _ = study
+    for run in json.loads((out / "results.json").read_text())["runs"]:
+        assert run["dpo"]["e0.15-beta0.5"]["reward_accuracy"] > 0.5, run["loss"]
+
+
+def test_a_second_run_resumes_and_redoes_nothing(study):
+    out, _ = study
+    kept = {path: path.stat().st_mtime for path in out.glob("**/*.json") if path.name != "results.json"}
+    stdout = run_study(out)
+    assert "comparisons done" not in stdout and "wrong: " in stdout  # nothing rendered; rounds read back
+    assert {path: path.stat().st_mtime for path in kept} == kept
