@@ -51,7 +51,7 @@ class Scale:
     dpo_lr: float
 
 
-FULL = Scale(clips=150, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=4, dpo_lr=1e-4)
+FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2, dpo_lr=1e-4)
 QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=4, dpo_lr=1e-4)
 
 
@@ -60,16 +60,20 @@ def progress(message: str) -> None:
 
 
 def make_corpora(out: Path, scale: Scale, quick: bool) -> Path:
-    models = out / "models"
+    models, stage3 = out / "models", out / "stage3"
+    started, made = time.perf_counter(), False
     if not (models / "test" / "reference.jsonl").is_file():
+        made = True
         progress("corpora for stages 1 and 2, and the held-out clips")
         subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(models)] + ["--quick"] * quick, check=True)
-    stage3 = out / "stage3"
     if not (stage3 / "meld" / "timelines.json").is_file():
+        made = True
         progress(f"{scale.clips} stage-3 dialogue clips (training voices)")
         subprocess.run([sys.executable, str(ROOT / "manage.py"), "make_demo_corpus", str(stage3), "--clips",
                         str(scale.clips), "--voices", "0", "--seed", "2", "--voice-set", "train", "--source-csv",
                         str(ROOT / "corpus/data/meld/test_sent_emo.csv"), "-v", "0"], check=True, cwd=ROOT)
+    if made:
+        (out / "corpora.json").write_text(json.dumps({"seconds": time.perf_counter() - started}))
     return stage3
 
 
@@ -164,10 +168,12 @@ def dpo_sweep(out: Path, scale: Scale, run: dict, held_out) -> dict:
 
 def timings(out: Path) -> dict[str, float]:
     """Seconds each stage took when it ran, from the results kept in OUT."""
-    def total(pattern: str) -> float:
-        return sum(json.loads(path.read_text()).get("seconds", 0.0) for path in out.glob(pattern))
+    def total(*patterns: str) -> float | None:
+        """None when a result was kept without its time (by an older version of this script)."""
+        seconds = [json.loads(path.read_text()).get("seconds") for pattern in patterns for path in out.glob(pattern)]
+        return None if None in seconds else sum(seconds)
 
-    return {"stage 1 (and the baseline)": total("models/*.json") + total("models/*/stage1.json"),
+    return {"corpora": total("corpora.json"), "stage 1 (and the baseline)": total("models/*.json", "models/*/stage1.json"),
             "label windows + stage 2": total("models/*/stage2.json"), "render batch": total("render.json"),
             "annotation rounds + exports": total("rounds/*/round.json"), "held-out triplets": total("heldout.json"),
             "DPO runs": total("dpo/*/*/result.json"), "web-app DPO run": total("web_run.json")}
@@ -193,7 +199,7 @@ def main() -> None:
     for run in runs:
         run.update(stage2_run(models, run["loss"], run["seed"], args.quick))
     env = configure_django(out, scale)
-    # Controls assume a model sequence beats its reversed copy: a toy model's do not.
+    # Controls assume the model's sequence beats its least likely emotion held: a toy model's need not.
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
     stage3_results = run_stage3(out, scale, stage3, render_model, models / "ce-seed0" / "stage2", env)
 
@@ -207,10 +213,10 @@ def main() -> None:
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, held_out)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
-               "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES), "main_beta": MAIN_BETA,
-               "main_error": MAIN_ERROR, "overlap": scale.overlap, "baseline_accuracy": baseline, "runs": runs, **stage3_results,
-               "timings": timings(out)}
-    results["seconds"] = sum(results["timings"].values())
+               "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
+               "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
+               "baseline_accuracy": baseline, "runs": runs, **stage3_results, "timings": timings(out)}
+    results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))
     report = write_report(results, out)
     from benchmarks.study.app import publish_report

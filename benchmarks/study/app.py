@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from annotator.models import ApiToken, Judgment, Lease
 from annotator.services import dashboard_figures
@@ -24,11 +25,12 @@ from dser.timeline import Timeline
 from rendering import services as rendering
 from rendering.models import Comparison, RenderBatch
 from training.ml.stage2 import timeline_mae
-from training.models import TrainingRun
+from training.models import PreferenceExport, TrainingRun
 from training.services import ExportFilters, launch_run, make_export
 from training.views import STUDY_DIR
 
 DATASET = "study"
+UNFINISHED_RUNS = (TrainingRun.Status.PENDING, TrainingRun.Status.RUNNING)
 # An export keeps a comparison that at least two annotators judged and two thirds agree on,
 # without the annotators who failed their controls.
 EXPORT_FILTERS = ExportFilters(dataset=DATASET, min_votes=2, min_agreement=0.6, exclude_failed_controls=True)
@@ -107,14 +109,16 @@ def export_round(directory: Path) -> dict:
 
 
 def web_dpo_run(export_id: int, init: Path, beta: float, lr: float, epochs: int, progress) -> dict:
-    """An ML engineer's DPO run from the web app: the row, a `training` worker, its curves."""
-    from training.models import PreferenceExport
-
-    run = TrainingRun.objects.filter(export_id=export_id, init_checkpoint=str(init), beta=beta).first()
+    """An ML engineer's DPO run from the web app: the row, a `training` worker, its curves. A run
+    left unfinished by an interrupted study (its worker is gone) is marked failed and redone."""
+    TrainingRun.objects.filter(export_id=export_id, status__in=UNFINISHED_RUNS).update(
+        status=TrainingRun.Status.FAILED, error="the study was interrupted; its next run redid this one",
+        finished_at=timezone.now())
+    run = TrainingRun.objects.filter(export_id=export_id, status=TrainingRun.Status.DONE).first()
     if run is None:
         run = launch_run(PreferenceExport.objects.get(pk=export_id), init_checkpoint=str(init), beta=beta, lr=lr,
                          epochs=epochs)
-    while TrainingRun.objects.get(pk=run.pk).status in (TrainingRun.Status.PENDING, TrainingRun.Status.RUNNING):
+    while TrainingRun.objects.get(pk=run.pk).status in UNFINISHED_RUNS:
         progress(f"web-app DPO run {run.pk}: {len(TrainingRun.objects.get(pk=run.pk).epochs_done)}/{epochs} epochs")
         time.sleep(5)
     run.refresh_from_db()

@@ -42,7 +42,7 @@ def write_report(results: dict, out: Path) -> Path:
     seeds = len(results["runs"]) // len(losses)
     parts = [f"# The whole loop, measured\n\n`{results['command']}`: {seeds} seed(s) per loss; every figure on "
              f"held-out clips whose voices no training stage heard, against their true timelines. "
-             f"Mean ± standard deviation over seeds. Wall time {results['seconds'] / 60:.0f} min.\n"]
+             f"Mean ± standard deviation over seeds. Time, all recorded stages: {results['seconds'] / 60:.0f} min.\n"]
 
     parts.append("## Table 2: stage-1 accuracy (held-out voices)\n\n" + table(
         ["loss", "paper (large, real speech)", "ours", "classical baseline"],
@@ -74,8 +74,9 @@ def write_report(results: dict, out: Path) -> Path:
                  + "\n\n![MAE against error rate](plots/mae_vs_error.png)")
 
     parts.append(annotation_section(results))
-    parts.append("## Time per stage\n\n" + table(["stage", "minutes"], [
-        [name, f"{seconds / 60:.1f}"] for name, seconds in results["timings"].items()]))
+    parts.append("## Time per stage\n\nAs each stage ran, on this machine (— : not recorded).\n\n" + table(
+        ["stage", "minutes"], [[name, "—" if seconds is None else f"{seconds / 60:.1f}"]
+                               for name, seconds in results["timings"].items()]))
     plot_mae_by_stage(results, plots)
     plot_dpo_curves(results, plots)
     plot_mae_vs_error(results, plots)
