@@ -12,8 +12,10 @@ window > seq2seq > seq2seq + DPO, in MAE to the truth) end to end, on a corpus w
    seed-0 stage-1 model (--quick: the embedded one), avatar videos, comparisons with controls, overlap 3), simulated
    annotators judging through the API (gunicorn) in three rounds, 0%, 30% and 15% of answers
    wrong, one always-left annotator each; each round exported with the agreement and control filters.
-4. DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15% round, and at β 0.5 on
-   the others; each measured on the held-out clips. One more run from the web app (worker).
+4. DPO's learning rate per loss, chosen on validation clips (training-voice dialogues whose
+   truth no stage used). DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15%
+   round, and at β 0.5 on the others; each measured on the held-out clips. One more run from
+   the web app (a `training` worker).
 5. OUT/report.md with the paper's tables beside ours, and plots.
 
 Every stage's result is kept in OUT; a second run resumes after the last finished one.
@@ -35,6 +37,7 @@ from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, stage1_r
 from training.ml.defaults import DEFAULT_STAGE1  # noqa: E402
 
 BETAS = (0.01, 0.1, 0.5, 10.0)
+DPO_LRS = (1e-5, 3e-5, 1e-4)  # chosen per loss on validation clips, at the main β and error rate
 MAIN_BETA = 0.5
 ERROR_RATES = (0.0, 0.15, 0.3)
 MAIN_ERROR = 0.15
@@ -48,11 +51,11 @@ class Scale:
     overlap: int
     controls: float
     dpo_epochs: int
-    dpo_lr: float
+    validation_clips: int  # training-voice dialogues whose truth no stage used: DPO's lr is chosen on them
 
 
-FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2, dpo_lr=1e-4)
-QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=4, dpo_lr=1e-4)
+FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2, validation_clips=60)
+QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=4, validation_clips=6)
 
 
 def progress(message: str) -> None:
@@ -139,44 +142,71 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
                          f"{rounds[f'e{error_rate:g}']['export']['triplets']} triplets exported")
         main_export = rounds[f"e{MAIN_ERROR:g}"]["export"]["export"]
         web_run = cached(out / "web_run.json", lambda: app.web_dpo_run(
-            main_export, web_init, MAIN_BETA, scale.dpo_lr, scale.dpo_epochs, progress))
+            main_export, web_init, MAIN_BETA, DPO_LRS[0], scale.dpo_epochs, progress))
         progress(f"web-app DPO run {web_run['run']}: done, curves in {web_run['directory']}")
     return {"render": rendered, "rounds": rounds, "web_run": web_run}
 
 
-def dpo_sweep(out: Path, scale: Scale, run: dict, held_out) -> dict:
+def dpo_config(scale: Scale, beta: float, lr: float, seed: int):
+    from training.ml.dpo import DPOConfig
+
+    return DPOConfig(beta=beta, lr=lr, epochs=scale.dpo_epochs, batch_size=4, val_fraction=0.0, seed=seed)
+
+
+def round_triplets(out: Path, error_rate: float) -> Path:
+    return out / "rounds" / f"e{error_rate:g}" / "export" / "triplets.jsonl"
+
+
+def choose_lr(out: Path, scale: Scale, loss: str, validation) -> dict:
+    """DPO's learning rate for `loss`: the one of DPO_LRS whose seed-0 run has the lowest MAE on
+    the validation clips (training voices; their truth no stage used; not the held-out clips)."""
+    from benchmarks.study.evaluation import dpo_run
+
+    init = out / "models" / f"{loss}-seed0" / "stage2"
+
+    def search() -> dict:
+        maes = {f"{lr:g}": dpo_run(round_triplets(out, MAIN_ERROR), init, out / "dpo" / "lr-search" / f"{loss}-{lr:g}",
+                                   dpo_config(scale, MAIN_BETA, lr, 0), validation)["mae"] for lr in DPO_LRS}
+        return {"seq2seq": validation.mae(init), "maes": maes, "chosen": float(min(maes, key=maes.get))}
+
+    chosen = cached(out / "dpo" / f"lr-{loss}.json", search)
+    progress(f"{loss}: DPO lr {chosen['chosen']:g} (validation MAE {chosen['maes']}, seq2seq {chosen['seq2seq']:.4f})")
+    return chosen
+
+
+def dpo_sweep(out: Path, scale: Scale, run: dict, lr: float, held_out) -> dict:
     """DPO from this loss and seed's stage-2 model: every β on the main round, the main β on the others."""
     from benchmarks.study.evaluation import dpo_run
-    from training.ml.dpo import DPOConfig
 
     init = out / "models" / f"{run['loss']}-seed{run['seed']}" / "stage2"
     settings = [(MAIN_ERROR, beta) for beta in BETAS] + [(e, MAIN_BETA) for e in ERROR_RATES if e != MAIN_ERROR]
     results = {}
     for error_rate, beta in settings:
         name = f"e{error_rate:g}-beta{beta:g}"
-        directory = out / "dpo" / f"{run['loss']}-seed{run['seed']}" / name
-        config = DPOConfig(beta=beta, lr=scale.dpo_lr, epochs=scale.dpo_epochs, batch_size=4, val_fraction=0.0,
-                           seed=run["seed"])
-        triplets = out / "rounds" / f"e{error_rate:g}" / "export" / "triplets.jsonl"
-        results[name] = cached(directory / "result.json",
-                               lambda: dpo_run(triplets, init, directory / "checkpoint", config, held_out))
+        directory = out / "dpo" / f"{run['loss']}-seed{run['seed']}" / f"lr{lr:g}" / name
+        results[name] = cached(directory / "result.json", lambda: dpo_run(
+            round_triplets(out, error_rate), init, directory / "checkpoint",
+            dpo_config(scale, beta, lr, run["seed"]), held_out))
         progress(f"{run['loss']} seed {run['seed']}, DPO β {beta:g} on the {error_rate:.0%} round: held-out MAE "
                  f"{results[name]['mae']:.4f} (seq2seq {run['stage2_mae']:.4f}), reward accuracy "
                  f"{results[name]['reward_accuracy']:.3f}")
     return results
 
 
-def timings(out: Path) -> dict[str, float]:
+def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
     """Seconds each stage took when it ran, from the results kept in OUT."""
     def total(*patterns: str) -> float | None:
         """None when a result was kept without its time (by an older version of this script)."""
         seconds = [json.loads(path.read_text()).get("seconds") for pattern in patterns for path in out.glob(pattern)]
         return None if None in seconds else sum(seconds)
 
-    return {"corpora": total("corpora.json"), "stage 1 (and the baseline)": total("models/*.json", "models/*/stage1.json"),
+    return {"corpora": total("corpora.json"),
+            "stage 1 (and the baseline)": total("models/*.json", "models/*/stage1.json"),
             "label windows + stage 2": total("models/*/stage2.json"), "render batch": total("render.json"),
             "annotation rounds + exports": total("rounds/*/round.json"), "held-out triplets": total("heldout.json"),
-            "DPO runs": total("dpo/*/*/result.json"), "web-app DPO run": total("web_run.json")}
+            "DPO lr choice": total("dpo/lr-*.json"),
+            "DPO runs": sum(result["seconds"] for run in runs for result in run["dpo"].values()),
+            "web-app DPO run": total("web_run.json")}
 
 
 def main() -> None:
@@ -203,19 +233,23 @@ def main() -> None:
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
     stage3_results = run_stage3(out, scale, stage3, render_model, models / "ce-seed0" / "stage2", env)
 
-    from benchmarks.study.evaluation import HeldOut, write_heldout_triplets
+    from benchmarks.study.evaluation import HeldOut, write_heldout_triplets, write_validation_reference
     from benchmarks.study.report import ordering_line, write_report
 
     held_out_file = out / "heldout_triplets.jsonl"
     cached(out / "heldout.json", lambda: {"triplets": write_heldout_triplets(
         render_model, models / "test" / "reference.jsonl", held_out_file)})
     held_out = HeldOut(models / "test" / "reference.jsonl", held_out_file)
+    validation = HeldOut(write_validation_reference(models / "train" / "reference.jsonl", out / "validation.jsonl",
+                                                    scale.validation_clips))
+    lrs = {loss: choose_lr(out, scale, loss, validation) for loss in LOSSES}
     for run in runs:
-        run["dpo"] = dpo_sweep(out, scale, run, held_out)
+        run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
-               "baseline_accuracy": baseline, "runs": runs, **stage3_results, "timings": timings(out)}
+               "baseline_accuracy": baseline, "dpo_lr": lrs, "runs": runs, **stage3_results,
+               "timings": timings(out, runs)}
     results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))
     report = write_report(results, out)

@@ -40,12 +40,22 @@ def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
     return len(rows)
 
 
-class HeldOut:
-    """The held-out clips and triplets, with each init's reference log-densities computed once."""
+def write_validation_reference(train_reference: Path, out: Path, clips: int) -> Path:
+    """The last `clips` training dialogues with their true timelines: stage 2 learnt from their
+    audio (through stage 1's labels), never from their truth, so it can choose DPO's settings
+    without looking at the held-out clips."""
+    rows = read_jsonl(train_reference)[-clips:]
+    write_text_atomic(out, "".join(json.dumps(row) + "\n" for row in rows))  # audio paths made absolute
+    return out
 
-    def __init__(self, reference: Path, triplets: Path):
+
+class HeldOut:
+    """Clips with true timelines, and optionally triplets on them, with each init's reference
+    log-densities computed once."""
+
+    def __init__(self, reference: Path, triplets: Path | None = None):
         self.reference = reference
-        self.pairs = load_triplets(triplets)
+        self.pairs = load_triplets(triplets) if triplets else []
         self._references: dict[str, list] = {}
 
     def mae(self, checkpoint: Path) -> float:
@@ -53,6 +63,8 @@ class HeldOut:
 
     def reward_accuracy(self, checkpoint: Path, init: Path, config: DPOConfig) -> dict:
         """How often `checkpoint`'s implicit reward (against `init`) prefers the truer sequence."""
+        if not self.pairs:
+            return {}
         if str(init) not in self._references:
             _, frozen = initial_models(init, config)
             with torch.no_grad():

@@ -55,7 +55,8 @@ def write_report(results: dict, out: Path) -> Path:
             rows.append([loss, name, f"{PAPER_MAE[name]:.3f}" if loss == "dirichlet" else "—", fmt(values, 4)])
     parts.append(f"## Table 3: MAE by approach and loss (DPO β {main_beta:g}, annotators {main_error:.0%} wrong)\n\n"
                  + table(["loss", "approach", "paper", "ours"], rows)
-                 + "\n\n" + ordering_line(results, main_beta, main_error) + "\n\n![MAE by stage](plots/mae_by_stage.png)")
+                 + "\n\n" + ordering_line(results, main_beta, main_error)
+                 + "\n\n![MAE by stage](plots/mae_by_stage.png)")
 
     rows = [[f"{beta:g}" + (" (paper's best)" if beta == PAPER_BEST_BETA else ""),
              *[fmt([r["dpo"][f"e{main_error:g}-beta{beta:g}"][key] for r in results["runs"] if r["loss"] == loss],
@@ -65,6 +66,13 @@ def write_report(results: dict, out: Path) -> Path:
                  "prefers the truer of two sequences; 0.5 = no preference).\n\n"
                  + table(["β", *[f"{loss} {key}" for loss in losses for key in ("MAE", "reward accuracy")]], rows)
                  + "\n\n![DPO curves](plots/dpo_curves.png)")
+
+    parts.append("## DPO learning rate\n\nChosen per loss before any of the runs above, from the seed-0 model at "
+                 f"β {main_beta:g} on the {main_error:.0%} round, by MAE on validation clips (training-voice dialogues "
+                 "whose true timelines no stage used; not the held-out clips).\n\n" + table(
+                     ["loss", "seq2seq", *[f"lr {lr}" for lr in results["dpo_lr"][losses[0]]["maes"]], "chosen"],
+                     [[loss, f"{choice['seq2seq']:.4f}", *[f"{mae:.4f}" for mae in choice["maes"].values()],
+                       f"{choice['chosen']:g}"] for loss, choice in results["dpo_lr"].items()]))
 
     rows = [[f"{error:.0%}", *[fmt([r["dpo"][f"e{error:g}-beta{main_beta:g}"]["mae"] for r in results["runs"]
                                     if r["loss"] == loss], 4) for loss in losses],
