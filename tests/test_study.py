@@ -4,6 +4,7 @@ to simulated annotators, export, DPO) in a PostgreSQL database of its own; then 
 resumes and redoes nothing."""
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,22 @@ import psycopg
 import pytest
 import redis
 
+from benchmarks.study.annotators import SimulatedAnnotator
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "dser_study_test"
 REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.mark.pure
+def test_a_simulated_annotator_errs_on_close_calls_only_and_a_biased_one_always_says_left():
+    honest, biased = SimulatedAnnotator("h", "-", error_rate=0.3), SimulatedAnnotator("b", "-", always_left=True)
+    rng = random.Random(0)
+    close = [honest.choose(0.15, 0.17, rng) for _ in range(2000)]
+    assert 0.27 < close.count("right") / len(close) < 0.33  # the worse side, 30% of the time
+    assert {honest.choose(0.15, 0.30, rng) for _ in range(200)} == {"left"}  # obvious: never wrong
+    assert honest.choose(0.150, 0.155, rng) == "tie"
+    assert {biased.choose(0.30, 0.15, rng) for _ in range(50)} == {"left"}
 
 
 def run_study(out: Path) -> str:

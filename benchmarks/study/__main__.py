@@ -8,10 +8,11 @@ window > seq2seq > seq2seq + DPO, in MAE to the truth) end to end, on a corpus w
    and dialogues in voices no training stage hears, with true timelines.
 2. Per loss (ce, dirichlet) and seed: stage 1, label-windows, stage 2 (benchmarks/model_quality.py).
 3. Stage 3 through the product, in the database the environment names (default: a SQLite file
-   in OUT/app): the clips imported, one render batch (a Celery worker: sequences from the ce
-   seed-0 stage-1 model (--quick: the embedded one), avatar videos, comparisons with controls, overlap 3), simulated
-   annotators judging through the API (gunicorn) in three rounds, 0%, 30% and 15% of answers
-   wrong, one always-left annotator each; each round exported with the agreement and control filters.
+   in OUT/app): the clips imported, one render batch on a Celery worker (sequences from the ce
+   seed-0 stage-1 model, --quick: the embedded one; avatar videos; comparisons with controls;
+   overlap 3), simulated annotators judging through the API (gunicorn) in three rounds, 0%, 30%
+   and 15% of answers wrong on close calls, one always-left annotator each; each round exported
+   with the agreement and control filters.
 4. DPO's learning rate per loss, chosen on validation clips (training-voice dialogues whose
    truth no stage used). DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15%
    round, and at β 0.5 on the others; each measured on the held-out clips. One more run from

@@ -1,8 +1,10 @@
 """Simulated annotators: scripts with API tokens that judge real comparisons through
 /api/v1/, as a labelling vendor's tool would. Each prefers the side whose sequence is closer
 to the clip's true timeline (an oracle a human has by watching), answers the other way with
-probability `error_rate`, says "tie" (no preference) when the two are within `tie_mae`, and a
-biased one answers "left" whatever it sees: the controls and agreement figures must expose it.
+probability `error_rate` on close calls (not when the two differ by OBVIOUS_MAE or more: a
+control, say, is plain to anyone watching), says "tie" (no preference) when the two are within
+TIE_MAE, and a biased one answers "left" whatever it sees: the controls and agreement figures
+must expose it.
 """
 import json
 import random
@@ -12,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 TIE_MAE = 0.01  # two sequences closer to each other's error than this look the same
+OBVIOUS_MAE = 0.1  # two sequences this far apart: nobody careful picks the worse one
 
 
 @dataclass
@@ -30,6 +33,8 @@ class SimulatedAnnotator:
         if abs(left_error - right_error) < TIE_MAE:
             return "tie"
         better, worse = ("left", "right") if left_error < right_error else ("right", "left")
+        if abs(left_error - right_error) >= OBVIOUS_MAE:
+            return better
         return worse if rng.random() < self.error_rate else better
 
 
