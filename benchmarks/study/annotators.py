@@ -30,12 +30,17 @@ class SimulatedAnnotator:
     def choose(self, left_error: float, right_error: float, rng: random.Random) -> str:
         if self.always_left:
             return "left"
-        if abs(left_error - right_error) < TIE_MAE:
-            return "tie"
-        better, worse = ("left", "right") if left_error < right_error else ("right", "left")
-        if abs(left_error - right_error) >= OBVIOUS_MAE:
+        better = truer_side(left_error, right_error)
+        if better == "tie" or abs(left_error - right_error) >= OBVIOUS_MAE:
             return better
-        return worse if rng.random() < self.error_rate else better
+        return ("right" if better == "left" else "left") if rng.random() < self.error_rate else better
+
+
+def truer_side(left_error: float, right_error: float) -> str:
+    """The side closer to the truth, or "tie" when the two look the same."""
+    if abs(left_error - right_error) < TIE_MAE:
+        return "tie"
+    return "left" if left_error < right_error else "right"
 
 
 def call(base_url: str, method: str, path: str, token: str, body: dict | None = None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.study.annotators import TIE_MAE
+from benchmarks.study.annotators import truer_side
 from dser.audio import SAMPLE_RATE, load_audio
 from dser.files import write_text_atomic
 from dser.timeline import Timeline
@@ -21,8 +21,8 @@ from training.ml.windows import sliding_window_timeline
 
 def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
     """Per held-out clip, the five sliding-window sequences the render pipeline would draw from
-    `stage1`, and every pair of them whose MAE to the truth differs by at least TIE_MAE, the
-    closer one chosen (no annotator error: this is the yardstick)."""
+    `stage1`, and every pair of them that does not look the same, the truer one chosen (no
+    annotator error: this is the yardstick)."""
     model, _ = load_checkpoint(stage1)
     rows = []
     for row in read_jsonl(reference):
@@ -32,8 +32,9 @@ def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
         sequences = [sliding_window_timeline(model, samples, p) for p in draw_params(clip_seed(name), 5)]
         errors = [timeline_mae(s, truth, duration) for s in sequences]
         for i, j in itertools.combinations(range(5), 2):
-            if abs(errors[i] - errors[j]) >= TIE_MAE:
-                better, worse = (i, j) if errors[i] < errors[j] else (j, i)
+            side = truer_side(errors[i], errors[j])
+            if side != "tie":
+                better, worse = (i, j) if side == "left" else (j, i)
                 rows.append({"clip": name, "audio": row["audio"], "chosen": sequences[better].to_json(),
                              "rejected": sequences[worse].to_json()})
     write_text_atomic(out, "".join(json.dumps(row) + "\n" for row in rows))
