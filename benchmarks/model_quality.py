@@ -86,8 +86,14 @@ def baseline_accuracy(work: Path) -> float:
         [], [work / "test" / "crema_d"], progress=False, baseline_data=[work / "train" / "crema_d"])[0])["accuracy"]
 
 
-def spread(values: list[float]) -> str:
-    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0:.3f}"
+def mean_spread(values: list[float]) -> tuple[float, float]:
+    """Mean and standard deviation over seeds (0 for a single seed)."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def spread(values: list[float], digits: int = 3) -> str:
+    mean, deviation = mean_spread(values)
+    return f"{mean:.{digits}f} ± {deviation:.{digits}f}"
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ import itertools
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from benchmarks.study.annotators import truer_side
@@ -84,7 +83,3 @@ def dpo_run(triplets: Path, init: Path, out: Path, config: DPOConfig, held_out: 
              for e in log if e["kind"] == "step"]
     return {"mae": held_out.mae(out), **held_out.reward_accuracy(out, init, config), "seconds": result["seconds"],
             "train_pairs": len(triplets.read_text().splitlines()), "curve": curve}
-
-
-def mean_spread(values: list[float]) -> tuple[float, float]:
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0

@@ -8,7 +8,7 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from benchmarks.study.evaluation import mean_spread  # noqa: E402
+from benchmarks.model_quality import mean_spread, spread as fmt  # noqa: E402
 from dser.files import atomic_path, write_text_atomic  # noqa: E402
 
 # The paper (Fedorov & Korobchenko), large wav2vec2 on real speech. Table 3 gives one row per
@@ -16,11 +16,6 @@ from dser.files import atomic_path, write_text_atomic  # noqa: E402
 PAPER_ACCURACY = {"ce": 0.84, "dirichlet": 0.81}
 PAPER_MAE = {"sliding window": 0.206, "seq2seq": 0.200, "seq2seq + DPO": 0.195}
 PAPER_BEST_BETA = 0.5
-
-
-def fmt(values: list[float], digits: int = 3) -> str:
-    mean, spread = mean_spread(values)
-    return f"{mean:.{digits}f} ± {spread:.{digits}f}"
 
 
 def table(header: list[str], rows: list[list]) -> str:
