@@ -37,12 +37,12 @@ def base_size_stage2(directory: Path) -> Path:
 
 def steps_per_second(init: Path, pairs: list[Pair], steps: int, cached: bool) -> float:
     config = DPOConfig()
-    policy, reference = initial_models(init, config)
+    policy, reference, config = initial_models(init, config)
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=1e-5)
-    references = reference_logps(reference, pairs)
+    references = reference_logps(reference, pairs, config.likelihood)
     started = time.perf_counter()
     for _ in range(steps):
-        refs = references if cached else reference_logps(reference, pairs)
+        refs = references if cached else reference_logps(reference, pairs, config.likelihood)
         loss = torch.stack([pair_terms(policy, pair, ref, config)[0] for pair, ref in zip(pairs, refs)]).mean()
         optimiser.zero_grad()
         loss.backward()

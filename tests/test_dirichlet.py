@@ -6,7 +6,7 @@ import torch
 
 from training.ml.dirichlet import (
     TARGET_EPS, concentration, cross_entropy_loss, dirichlet_log_prob, dirichlet_mean, dirichlet_nll_loss,
-    inside_simplex, smooth_labels,
+    inside_simplex, mean_log_likelihood, smooth_labels,
 )
 
 pytestmark = pytest.mark.pure
@@ -67,3 +67,11 @@ def test_losses():
     assert dirichlet_nll_loss(sharp, labels) < dirichlet_nll_loss(flat, labels)
     smoothed = smooth_labels(labels, 6, 0.1)
     assert smoothed[0, 3].item() == pytest.approx(0.9 + 0.1 / 6) and torch.allclose(smoothed.sum(-1), torch.ones(2))
+
+
+def test_the_mean_log_likelihood_is_minus_the_cross_entropy_and_ignores_scale(draws):
+    alpha, _ = draws
+    labels = torch.arange(64) % 6
+    one_hot = torch.nn.functional.one_hot(labels, 6).double()
+    torch.testing.assert_close(-mean_log_likelihood(alpha, one_hot).mean(), cross_entropy_loss(alpha, labels))
+    torch.testing.assert_close(mean_log_likelihood(alpha * 7, one_hot), mean_log_likelihood(alpha, one_hot))

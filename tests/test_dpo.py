@@ -10,9 +10,9 @@ from corpus.sources.media import extract_wav
 from dser.emotions import one_hot
 from dser.timeline import Timeline
 from training.__main__ import main
-from training.ml.checkpoint import load_backbone, load_checkpoint
+from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint
 from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-from training.ml.dpo import DPOConfig, Pair, dpo_loss, load_triplets, pair_logps, train_dpo
+from training.ml.dpo import DPOConfig, Pair, dpo_loss, likelihood_for, load_triplets, pair_logps, train_dpo
 from training.ml.model import DSERModel
 
 
@@ -29,7 +29,8 @@ def test_the_loss_is_ln_2_when_the_policy_is_the_reference():
     assert torch.allclose(losses, torch.full((50,), math.log(2)))
 
 
-def test_one_step_raises_the_chosen_log_density_relative_to_the_rejected():
+@pytest.mark.parametrize("likelihood", ["dirichlet", "ce"])
+def test_one_step_raises_the_chosen_log_likelihood_relative_to_the_rejected(likelihood):
     torch.manual_seed(0)
     policy = DSERModel(load_backbone("tiny", freeze_feature_encoder=False), "sequence").eval()
     reference = DSERModel(load_backbone("tiny"), "sequence").eval()
@@ -37,8 +38,8 @@ def test_one_step_raises_the_chosen_log_density_relative_to_the_rejected():
     pair = Pair("c", np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32),
                 Timeline([0.0], [one_hot("joy")]), Timeline([0.0], [one_hot("sadness")]))
     with torch.no_grad():
-        ref = pair_logps(reference, pair)
-    chosen, rejected = pair_logps(policy, pair)
+        ref = pair_logps(reference, pair, likelihood)
+    chosen, rejected = pair_logps(policy, pair, likelihood)
     losses, _, _ = dpo_loss(chosen, rejected, *ref, beta=0.5)
     assert losses.mean().item() == pytest.approx(math.log(2), abs=1e-5)
     torch.optim.SGD(policy.parameters(), lr=1e-2).zero_grad()
@@ -47,8 +48,21 @@ def test_one_step_raises_the_chosen_log_density_relative_to_the_rejected():
         for parameter in policy.parameters():
             if parameter.grad is not None:
                 parameter -= 1e-2 * parameter.grad
-        after_chosen, after_rejected = pair_logps(policy, pair)
+        after_chosen, after_rejected = pair_logps(policy, pair, likelihood)
     assert (after_chosen - after_rejected).mean() > (chosen - rejected).mean().detach()
+
+
+def test_the_likelihood_is_the_one_the_init_model_was_trained_to_maximise():
+    def trained_with(**config):
+        return Metadata(stage=2, head="sequence", provenance={"config": config})
+
+    assert likelihood_for(DPOConfig(), trained_with(loss="ce")) == "ce"  # stage 2, cross-entropy
+    assert likelihood_for(DPOConfig(), trained_with(loss="dirichlet")) == "dirichlet"
+    assert likelihood_for(DPOConfig(), trained_with(likelihood="ce", beta=0.5)) == "ce"  # a DPO checkpoint
+    assert likelihood_for(DPOConfig(), trained_with()) == "dirichlet"  # unknown: the paper's density
+    assert likelihood_for(DPOConfig(likelihood="dirichlet"), trained_with(loss="ce")) == "dirichlet"  # named
+    with pytest.raises(ValueError, match="likelihood must be one of auto, dirichlet, ce, not 'mse'"):
+        likelihood_for(DPOConfig(likelihood="mse"), trained_with(loss="ce"))
 
 
 @pytest.fixture(scope="module")

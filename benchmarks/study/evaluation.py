@@ -65,10 +65,10 @@ class HeldOut:
         """How often `checkpoint`'s implicit reward (against `init`) prefers the truer sequence."""
         if not self.pairs:
             return {}
+        _, frozen, config = initial_models(init, config)
         if str(init) not in self._references:
-            _, frozen = initial_models(init, config)
             with torch.no_grad():
-                self._references[str(init)] = reference_logps(frozen, self.pairs)
+                self._references[str(init)] = reference_logps(frozen, self.pairs, config.likelihood)
         policy, _ = load_checkpoint(checkpoint)
         with torch.no_grad():
             scores = evaluate_pairs(policy.eval(), self.pairs, self._references[str(init)], config)

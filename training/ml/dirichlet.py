@@ -35,6 +35,17 @@ def dirichlet_mean(alpha: torch.Tensor) -> torch.Tensor:
     return alpha / alpha.sum(-1, keepdim=True)
 
 
+def mean_log_likelihood(alpha: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """sum_k y_k log mean_k over the last dimension: the log-likelihood of a mixture y under the
+    Dirichlet mean alone, what the cross-entropy loss maximises (it ignores alpha's scale)."""
+    return (y * torch.log(dirichlet_mean(alpha))).sum(-1)
+
+
+# A timeline's per-frame log-likelihood under a sequence model, named by the loss it was
+# trained with: stage 2 maximises it, and DPO compares it between policy and reference.
+LOG_LIKELIHOODS = {"dirichlet": dirichlet_log_prob, "ce": mean_log_likelihood}
+
+
 def smooth_labels(labels: torch.Tensor, k: int, smoothing: float) -> torch.Tensor:
     """One-hot labels with `smoothing` of the mass spread evenly: (...,) -> (..., K)."""
     one_hot = torch.nn.functional.one_hot(labels, k).float()

@@ -5,9 +5,11 @@ Optimization (train-dpo).
 
 For a clip x with a chosen and a rejected timeline (y_w, y_l), sampled onto the model's frame
 clock, every frame t gives
-    L_t = -log σ(β [(log Dirθ(y_w,t|x) - log Dir_ref(y_w,t|x)) - (log Dirθ(y_l,t|x) - log Dir_ref(y_l,t|x))])
-averaged over a pair's frames (or summed) and over pairs. The reference is the init model,
-frozen, and its log-densities are computed once before training. Dropout is off in both.
+    L_t = -log σ(β [(log pθ(y_w,t|x) - log p_ref(y_w,t|x)) - (log pθ(y_l,t|x) - log p_ref(y_l,t|x))])
+averaged over a pair's frames (or summed) and over pairs, where log p is the log-likelihood the
+init model was trained to maximise (training.ml.dirichlet.LOG_LIKELIHOODS): the Dirichlet
+density log Dir(y|alpha), or for a cross-entropy model sum_k y_k log mean_k. The reference is
+the init model, frozen, and its log-likelihoods are computed once before training. Dropout is off in both.
 Each clip goes through the model on its own (no padding), so a pair's log-densities do not
 depend on which other clips share its batch and the cached reference stays exact.
 """
@@ -16,7 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,7 @@ from dser.audio import SAMPLE_RATE, load_audio
 from dser.files import atomic_path
 from dser.timeline import Timeline, frame_times
 from training.ml.checkpoint import Metadata, checkpoint_hash, load_checkpoint, save_checkpoint
-from training.ml.dirichlet import dirichlet_log_prob
+from training.ml.dirichlet import LOG_LIKELIHOODS
 from training.ml.model import DSERModel
 from training.ml.optim import linear_lr, take_step
 from training.ml.plots import save_dpo_curves
@@ -48,6 +50,9 @@ class DPOConfig:
     val_fraction: float = 0.2  # share of clips held out
     loss_reduction: str = "mean"  # over a pair's frames: "mean" or "sum"
     freeze_feature_encoder: bool = True
+    # A timeline's per-frame log-likelihood: "dirichlet" (the density) or "ce" (of the mean
+    # alone); "auto": the one the init model was trained to maximise (its loss).
+    likelihood: str = "auto"
     seed: int = 0
 
 
@@ -101,23 +106,24 @@ def split_by_clip(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[li
     return [p for p in pairs if p.clip not in held_out], [p for p in pairs if p.clip in held_out]
 
 
-def pair_logps(model: DSERModel, pair: Pair) -> tuple[torch.Tensor, torch.Tensor]:
-    """(T,) per-frame log-densities of the chosen and of the rejected timeline."""
+def pair_logps(model: DSERModel, pair: Pair, likelihood: str = "dirichlet") -> tuple[torch.Tensor, torch.Tensor]:
+    """(T,) per-frame log-likelihoods of the chosen and of the rejected timeline."""
     alpha = model.clip_alpha(torch.from_numpy(pair.audio))  # (T, 6)
     times = frame_times(alpha.shape[0], model.frame_rate, centred=True)
     chosen = torch.from_numpy(pair.chosen.sample(times)).float()
     rejected = torch.from_numpy(pair.rejected.sample(times)).float()
-    return dirichlet_log_prob(alpha, chosen), dirichlet_log_prob(alpha, rejected)
+    log_likelihood = LOG_LIKELIHOODS[likelihood]
+    return log_likelihood(alpha, chosen), log_likelihood(alpha, rejected)
 
 
 @torch.no_grad()
-def reference_logps(reference: DSERModel, pairs: list[Pair], progress: bool = False) -> list[tuple]:
-    return [pair_logps(reference, pair) for pair in tqdm(pairs, desc="reference", disable=not progress)]
+def reference_logps(reference: DSERModel, pairs: list[Pair], likelihood: str, progress: bool = False) -> list[tuple]:
+    return [pair_logps(reference, pair, likelihood) for pair in tqdm(pairs, desc="reference", disable=not progress)]
 
 
 def pair_terms(model: DSERModel, pair: Pair, reference: tuple, config: DPOConfig) -> tuple[torch.Tensor, dict]:
     """One pair's loss (reduced over its frames) and the numbers its metrics are made of."""
-    chosen, rejected = pair_logps(model, pair)
+    chosen, rejected = pair_logps(model, pair, config.likelihood)
     losses, chosen_rewards, rejected_rewards = dpo_loss(chosen, rejected, *reference, config.beta)
     reduce = torch.sum if config.loss_reduction == "sum" else torch.mean
     margin = float((chosen_rewards - rejected_rewards).sum())
@@ -138,8 +144,9 @@ def evaluate_pairs(model: DSERModel, pairs: list[Pair], references: list[tuple],
     return summarise([pair_terms(model, p, r, config)[1] for p, r in zip(pairs, references)], prefix="val/")
 
 
-def initial_models(init: Path, config: DPOConfig) -> tuple[DSERModel, DSERModel]:
-    """The policy (trainable) and the frozen reference, both from the stage-2 checkpoint."""
+def initial_models(init: Path, config: DPOConfig) -> tuple[DSERModel, DSERModel, DPOConfig]:
+    """The policy (trainable) and the frozen reference, both from the stage-2 checkpoint, and
+    `config` with its likelihood made concrete."""
     policy, metadata = load_checkpoint(init)
     if policy.head_kind != "sequence":
         raise ValueError(f"{init} is a stage-{metadata.stage} {policy.head_kind} model; DPO needs a sequence model")
@@ -148,7 +155,21 @@ def initial_models(init: Path, config: DPOConfig) -> tuple[DSERModel, DSERModel]
     reference = copy.deepcopy(policy).eval()
     for parameter in reference.parameters():
         parameter.requires_grad_(False)
-    return policy.eval(), reference  # eval: dropout and layer drop off in both
+    # eval: dropout and layer drop off in both
+    return policy.eval(), reference, replace(config, likelihood=likelihood_for(config, metadata))
+
+
+def likelihood_for(config: DPOConfig, init: Metadata) -> str:
+    """The likelihood `config` names, or for "auto" the init's: the loss of the stage 2 it
+    comes from (a DPO checkpoint records the likelihood it was trained with), else the paper's
+    Dirichlet density."""
+    trained = init.provenance.get("config", {})
+    likelihood = config.likelihood
+    if likelihood == "auto":
+        likelihood = trained.get("likelihood", trained.get("loss", "dirichlet"))
+    if likelihood not in LOG_LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of auto, {', '.join(LOG_LIKELIHOODS)}, not {likelihood!r}")
+    return likelihood
 
 
 def file_hash(path: Path) -> str:
@@ -163,9 +184,9 @@ def train_dpo(triplets: Path, init: Path, out: Path, config: DPOConfig, progress
         raise ValueError("loss reduction must be 'mean' or 'sum'")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    policy, reference = initial_models(Path(init), config)
+    policy, reference, config = initial_models(Path(init), config)
     train, val = split_by_clip(load_triplets(triplets), config.val_fraction, config.seed)
-    train_refs, val_refs = reference_logps(reference, train, progress), reference_logps(reference, val, progress)
+    train_refs, val_refs = (reference_logps(reference, pairs, config.likelihood, progress) for pairs in (train, val))
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=config.lr)
     total = -(-len(train) // config.batch_size) * config.epochs
     out, log, step, started = Path(out), [], 0, time.perf_counter()

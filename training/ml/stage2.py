@@ -16,7 +16,7 @@ from dser.timeline import Timeline, frame_times
 from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
 from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint, save_checkpoint
 from training.ml.data import AUDIO_SUFFIXES, pad_batch
-from training.ml.dirichlet import dirichlet_log_prob
+from training.ml.dirichlet import LOG_LIKELIHOODS
 from training.ml.plots import save_history
 from training.ml.stage1 import loss_fn
 from training.ml.model import SEQUENCE_CHUNK, SEQUENCE_KERNEL, DSERModel
@@ -150,10 +150,7 @@ def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines, config: 
         if not keep.any():
             return output.alpha.sum() * 0.0  # nothing confident in this batch: no update
         return loss_fn(config.loss, config.smoothing)(output.alpha[keep], labels[keep])
-    if config.loss == "dirichlet":
-        log_prob = dirichlet_log_prob(output.alpha, targets)  # (B, T)
-    else:
-        log_prob = (targets * torch.log(output.mean)).sum(-1)
+    log_prob = LOG_LIKELIHOODS[config.loss](output.alpha, targets)  # (B, T)
     return -(log_prob * output.mask).sum() / output.mask.sum()
 
 
