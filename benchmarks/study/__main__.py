@@ -38,7 +38,7 @@ from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, stage1_r
 from training.ml.defaults import DEFAULT_STAGE1  # noqa: E402
 
 BETAS = (0.01, 0.1, 0.5, 10.0)
-DPO_LRS = (1e-5, 3e-5, 1e-4)  # chosen per loss on validation clips, at the main β and error rate
+DPO_LRS = (1e-5, 3e-5, 1e-4, 3e-4)  # chosen per loss on validation clips, at the main β and error rate
 MAIN_BETA = 0.5
 ERROR_RATES = (0.0, 0.15, 0.3)
 MAIN_ERROR = 0.15

@@ -14,7 +14,7 @@ from training.ml.data import Augment, find_utterances, label_index, pad_batch, s
 from training.ml.dirichlet import cross_entropy_loss, dirichlet_nll_loss
 from training.ml.plots import save_history
 from training.ml.model import DSERModel
-from training.ml.optim import linear_lr, take_step
+from training.ml.optim import linear_lr, moving_average, take_step
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Stage1Config:
     lr: float = 5e-5  # decays linearly to lr_end
     lr_end: float = 1e-5
     weight_decay: float = 1e-4
+    ema_decay: float = 0.999  # validate and keep a moving average of the weights (0: the weights themselves)
     val_fraction: float = 0.2  # share of speakers held out
     augment: bool = True
     seed: int = 0
@@ -91,6 +92,10 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     model = DSERModel(backbone, "utterance")
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    # The average is what is validated and saved: per-step noise makes single epochs' weights
+    # uneven on unseen voices (README.md, "Model quality").
+    average = moving_average(model, config.ema_decay) if config.ema_decay else None
+    kept = average.module if average else model
     criterion = loss_fn(config.loss, config.smoothing)
     augment = Augment() if config.augment else (lambda samples, _rng: samples)
     steps_per_epoch = -(-len(train) // config.batch_size)
@@ -109,9 +114,11 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
             loss = criterion(model(audio, lengths).alpha, labels)
             lr = linear_lr(step, total, config.lr, config.lr_end)
             losses.append(take_step(optimiser, loss, lr, f"epoch {epoch}, step {step}")[0])
+            if average:
+                average.update_parameters(model)
             bar.set_postfix(loss=f"{np.mean(losses):.3f}")
             step += 1
-        scores = evaluate_utterances(model, val_audio, val_labels, config.batch_size)
+        scores = evaluate_utterances(kept, val_audio, val_labels, config.batch_size)
         record = {"epoch": epoch, "train_loss": float(np.mean(losses)), "val_accuracy": scores["accuracy"],
                   "lr": optimiser.param_groups[0]["lr"], "seconds": time.perf_counter() - started}
         history.append(record)
@@ -122,7 +129,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
             metrics = {"val_accuracy": best, "val_recall": scores["recall"], "val_confusion": scores["confusion"],
                        "best_epoch": epoch, "train_utterances": len(train), "val_utterances": len(val),
                        "val_speakers": sorted({u.speaker for u in val}), "skipped_files": skipped}
-            save_checkpoint(model, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={
+            save_checkpoint(kept, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={
                 "command": "train-ser", "data": [str(d) for d in data], "config": asdict(config)}))
         save_history(history, out, f"stage 1 ({config.loss} loss): best validation accuracy {best:.3f}")
     return {"val_accuracy": best, "seconds": time.perf_counter() - started, "history": history}
