@@ -62,7 +62,10 @@ def write_report(results: dict, out: Path) -> Path:
                  + table(["β", *[f"{loss} {key}" for loss in losses for key in ("MAE", "reward accuracy")]], rows)
                  + "\n\n![DPO curves](plots/dpo_curves.png)")
 
-    parts.append("## DPO learning rate\n\nChosen per loss before any of the runs above, from the seed-0 model at "
+    parts.append("## DPO learning rate\n\nEvery DPO run compares the log-likelihood its model was trained to "
+                 "maximise (`--likelihood auto`): the Dirichlet density for the dirichlet models, the mean's "
+                 "likelihood for the ce ones. The learning rate was "
+                 "chosen per loss before any of the runs above, from the seed-0 model at "
                  f"β {main_beta:g} on the {main_error:.0%} round, by MAE on validation clips (training-voice dialogues "
                  "whose true timelines no stage used; not the held-out clips).\n\n" + table(
                      ["loss", "seq2seq", *[f"lr {lr}" for lr in results["dpo_lr"][losses[0]]["maes"]], "chosen"],
