@@ -61,11 +61,18 @@ def test_every_stage_leaves_its_artefacts_and_the_report_has_the_papers_tables(s
         export = out / "rounds" / f"e{error}" / "export"
         assert json.loads((export / "manifest.json").read_text())["filters"]["exclude_failed_controls"]
     results = json.loads((out / "results.json").read_text())
-    assert set(results["runs"][0]["dpo"]) == {"e0.15-beta0.01", "e0.15-beta0.1", "e0.15-beta0.5", "e0.15-beta10",
-                                              "e0-beta0.5", "e0.3-beta0.5"}
+    sweep = {"e0.15-beta0.01", "e0.15-beta0.1", "e0.15-beta0.5", "e0.15-beta10", "e0-beta0.5", "e0.3-beta0.5"}
+    for run in results["runs"]:  # the ce row also tries the paper's likelihood
+        assert set(run["dpo"]) == sweep | ({"e0.15-beta0.5-likelihood-dirichlet"} if run["loss"] == "ce" else set())
+    likelihoods = {(path.parts[-5], path.parts[-3]): json.loads(path.read_text())["provenance"]["config"]["likelihood"]
+                   for path in out.glob("dpo/*-seed0/lr*/e0.15-beta0.5*/checkpoint/dser.json")}
+    assert likelihoods == {  # each model's own by default
+        ("ce-seed0", "e0.15-beta0.5"): "ce", ("ce-seed0", "e0.15-beta0.5-likelihood-dirichlet"): "dirichlet",
+        ("dirichlet-seed0", "e0.15-beta0.5"): "dirichlet"}
     assert (Path(results["web_run"]["directory"]) / "training_curves.png").is_file()  # the web app's run, by a worker
     report = (out / "report.md").read_text()
-    for heading in ("Table 2", "Table 3", "Table 4", "annotator error rate", "Annotation rounds"):
+    for heading in ("Table 2", "Table 3", "Table 4", "which log-likelihood", "annotator error rate",
+                    "Annotation rounds"):
         assert heading in report
     for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error"):
         assert (out / "plots" / f"{plot}.png").stat().st_size > 1000

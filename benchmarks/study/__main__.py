@@ -15,8 +15,9 @@ window > seq2seq > seq2seq + DPO, in MAE to the truth) end to end, on a corpus w
    with the agreement and control filters.
 4. DPO's learning rate per loss, chosen on validation clips (training-voice dialogues whose
    truth no stage used). DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15%
-   round, and at β 0.5 on the others; each measured on the held-out clips. One more run from
-   the web app (a `training` worker).
+   round, and at β 0.5 on the others; each measured on the held-out clips. Each DPO run
+   compares its model's own log-likelihood; on the ce row, the paper's (the Dirichlet density)
+   too. One more run from the web app (a `training` worker).
 5. OUT/report.md with the paper's tables beside ours, and plots.
 
 Every stage's result is kept in OUT; a second run resumes after the last finished one.
@@ -42,6 +43,10 @@ DPO_LRS = (1e-5, 3e-5, 1e-4, 3e-4)  # chosen per loss on validation clips, at th
 MAIN_BETA = 0.5
 ERROR_RATES = (0.0, 0.15, 0.3)
 MAIN_ERROR = 0.15
+# DPO compares each model's own log-likelihood (training.ml.dpo, "auto"); on the ce row the
+# paper's, the Dirichlet density, is tried too (at the main β and error rate).
+PAPER_LIKELIHOOD = "dirichlet"
+PAPER_LIKELIHOOD_RUN = f"e{MAIN_ERROR:g}-beta{MAIN_BETA:g}-likelihood-{PAPER_LIKELIHOOD}"
 
 
 @dataclass
@@ -148,30 +153,33 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
     return {"render": rendered, "rounds": rounds, "web_run": web_run}
 
 
-def dpo_config(scale: Scale, beta: float, lr: float, seed: int):
+def dpo_config(scale: Scale, beta: float, lr: float, seed: int, likelihood: str = "auto"):
     from training.ml.dpo import DPOConfig
 
-    return DPOConfig(beta=beta, lr=lr, epochs=scale.dpo_epochs, batch_size=4, val_fraction=0.0, seed=seed)
+    return DPOConfig(beta=beta, lr=lr, epochs=scale.dpo_epochs, batch_size=4, val_fraction=0.0, seed=seed,
+                     likelihood=likelihood)
 
 
 def round_triplets(out: Path, error_rate: float) -> Path:
     return out / "rounds" / f"e{error_rate:g}" / "export" / "triplets.jsonl"
 
 
-def choose_lr(out: Path, scale: Scale, loss: str, validation) -> dict:
+def choose_lr(out: Path, scale: Scale, loss: str, validation, likelihood: str = "auto") -> dict:
     """DPO's learning rate for `loss`: the one of DPO_LRS whose seed-0 run has the lowest MAE on
     the validation clips (training voices; their truth no stage used; not the held-out clips)."""
     from benchmarks.study.evaluation import dpo_run
 
     init = out / "models" / f"{loss}-seed0" / "stage2"
+    name = loss if likelihood == "auto" else f"{loss}-likelihood-{likelihood}"
 
     def search() -> dict:
-        maes = {f"{lr:g}": dpo_run(round_triplets(out, MAIN_ERROR), init, out / "dpo" / "lr-search" / f"{loss}-{lr:g}",
-                                   dpo_config(scale, MAIN_BETA, lr, 0), validation)["mae"] for lr in DPO_LRS}
+        maes = {f"{lr:g}": dpo_run(round_triplets(out, MAIN_ERROR), init, out / "dpo" / "lr-search" / f"{name}-{lr:g}",
+                                   dpo_config(scale, MAIN_BETA, lr, 0, likelihood), validation)["mae"]
+                for lr in DPO_LRS}
         return {"seq2seq": validation.mae(init), "maes": maes, "chosen": float(min(maes, key=maes.get))}
 
-    chosen = cached(out / "dpo" / f"lr-{loss}.json", search)
-    progress(f"{loss}: DPO lr {chosen['chosen']:g} (validation MAE {chosen['maes']}, seq2seq {chosen['seq2seq']:.4f})")
+    chosen = cached(out / "dpo" / f"lr-{name}.json", search)
+    progress(f"{name}: DPO lr {chosen['chosen']:g} (validation MAE {chosen['maes']}, seq2seq {chosen['seq2seq']:.4f})")
     return chosen
 
 
@@ -192,6 +200,23 @@ def dpo_sweep(out: Path, scale: Scale, run: dict, lr: float, held_out) -> dict:
                  f"{results[name]['mae']:.4f} (seq2seq {run['stage2_mae']:.4f}), reward accuracy "
                  f"{results[name]['reward_accuracy']:.3f}")
     return results
+
+
+def paper_likelihood_runs(out: Path, scale: Scale, runs: list[dict], validation, held_out) -> dict:
+    """The ce row's DPO on the paper's likelihood instead of its own, at the main β and error
+    rate, its learning rate chosen the same way; kept in each ce run's "dpo" results."""
+    from benchmarks.study.evaluation import dpo_run
+
+    choice = choose_lr(out, scale, "ce", validation, PAPER_LIKELIHOOD)
+    lr = choice["chosen"]
+    for run in (r for r in runs if r["loss"] == "ce"):
+        directory = out / "dpo" / f"ce-seed{run['seed']}" / f"lr{lr:g}" / PAPER_LIKELIHOOD_RUN
+        result = cached(directory / "result.json", lambda: dpo_run(
+            round_triplets(out, MAIN_ERROR), out / "models" / f"ce-seed{run['seed']}" / "stage2",
+            directory / "checkpoint", dpo_config(scale, MAIN_BETA, lr, run["seed"], PAPER_LIKELIHOOD), held_out))
+        run["dpo"][PAPER_LIKELIHOOD_RUN] = result
+        progress(f"ce seed {run['seed']}, DPO on the {PAPER_LIKELIHOOD} likelihood: held-out MAE {result['mae']:.4f}")
+    return choice
 
 
 def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
@@ -246,10 +271,13 @@ def main() -> None:
     lrs = {loss: choose_lr(out, scale, loss, validation) for loss in LOSSES}
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
+    paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
-               "baseline_accuracy": baseline, "dpo_lr": lrs, "runs": runs, **stage3_results,
+               "baseline_accuracy": baseline, "dpo_lr": lrs, "paper_likelihood": {
+                   "likelihood": PAPER_LIKELIHOOD, "run": PAPER_LIKELIHOOD_RUN, "lr": paper_likelihood_lr},
+               "runs": runs, **stage3_results,
                "timings": timings(out, runs)}
     results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))

@@ -72,6 +72,9 @@ def write_report(results: dict, out: Path) -> Path:
                      [[loss, f"{choice['seq2seq']:.4f}", *[f"{mae:.4f}" for mae in choice["maes"].values()],
                        f"{choice['chosen']:g}"] for loss, choice in results["dpo_lr"].items()]))
 
+    if "paper_likelihood" in results:
+        parts.append(likelihood_section(results))
+
     rows = [[f"{error:.0%}", *[fmt([r["dpo"][f"e{error:g}-beta{main_beta:g}"]["mae"] for r in results["runs"]
                                     if r["loss"] == loss], 4) for loss in losses],
              results["rounds"][f"e{error:g}"]["export"]["triplets"]] for error in errors]
@@ -98,6 +101,22 @@ def ordering_line(results: dict, beta: float, error: float) -> str:
         holds = means["sliding window"] > means["seq2seq"] > means["seq2seq + DPO"]
         verdicts.append(f"{loss}: sliding window > seq2seq > seq2seq + DPO **{'holds' if holds else 'does not hold'}**")
     return "The paper's ordering, on the means: " + "; ".join(verdicts) + "."
+
+
+def likelihood_section(results: dict) -> str:
+    """The ce row's DPO on its own likelihood (the mean's) beside the paper's (the density)."""
+    paper, main = results["paper_likelihood"], f"e{results['main_error']:g}-beta{results['main_beta']:g}"
+    runs = [r for r in results["runs"] if r["loss"] == "ce"]
+    rows = [["seq2seq (no DPO)", "—", fmt([r["stage2_mae"] for r in runs], 4), "—"]]
+    for name, key, lr in (("+ DPO, the mean's likelihood (its own; the runs above)", main,
+                           results["dpo_lr"]["ce"]["chosen"]),
+                          (f"+ DPO, the {paper['likelihood']} density (the paper's)", paper["run"],
+                           paper["lr"]["chosen"])):
+        rows.append([name, f"{lr:g}", fmt([r["dpo"][key]["mae"] for r in runs], 4),
+                     fmt([r["dpo"][key]["reward_accuracy"] for r in runs], 3)])
+    return (f"## DPO on the ce row: which log-likelihood\n\nβ {results['main_beta']:g}, annotators "
+            f"{results['main_error']:.0%} wrong; each learning rate chosen on the validation clips as above.\n\n"
+            + table(["ce model", "lr", "held-out MAE", "reward accuracy"], rows))
 
 
 def annotation_section(results: dict) -> str:
