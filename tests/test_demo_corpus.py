@@ -68,11 +68,13 @@ def test_the_same_seed_gives_the_same_corpus(demo_corpus, tmp_path):
 
 
 def test_held_out_voices_are_never_heard_in_a_training_corpus(tmp_path):
-    train_voices, held_out = split_voices()
-    assert not set(train_voices) & set(held_out) and set(train_voices) | set(held_out) == set(VOICES)
-    assert split_voices() == (train_voices, held_out)
+    split = split_voices()
+    sets = [set(voices) for voices in split]
+    assert sum(map(len, sets)) == len(set.union(*sets)) == len(VOICES)  # disjoint, and every voice in one
+    assert split_voices() == split
     corpora = {name: make_demo_corpus(tmp_path / name, n_clips=4, n_voices=3, n_sentences=1, seed=2, voices=voices)
-               for name, voices in (("train", train_voices), ("held-out", held_out))}
-    heard = {name: {e["voice"] for e in json.loads(c.timelines.read_text()).values()}
-             | set(json.loads((c.crema_d / "voices.json").read_text()).values()) for name, c in corpora.items()}
-    assert heard["train"] <= set(train_voices) and heard["held-out"] <= set(held_out)
+               for name, voices in split._asdict().items()}
+    for name, corpus in corpora.items():
+        heard = ({e["voice"] for e in json.loads(corpus.timelines.read_text()).values()}
+                 | set(json.loads((corpus.crema_d / "voices.json").read_text()).values()))
+        assert heard <= set(getattr(split, name)), name

@@ -4,8 +4,9 @@ window > seq2seq > seq2seq + DPO, in MAE to the truth) end to end, on a corpus w
     .venv/bin/python -m benchmarks.study [--quick] [--out var/study] [--seeds 3]     (make study)
 
 1. Corpora (project generator): utterances and dialogues in the training voices for stages 1
-   and 2; MELD-layout dialogue clips in the training voices for stage 3; held-out utterances
-   and dialogues in voices no training stage hears, with true timelines.
+   and 2; MELD-layout dialogue clips for stage 3 and validation clips in the annotation voices,
+   which stages 1 and 2 never hear (as the paper's MELD is new to its models); held-out
+   utterances and dialogues in voices no training stage hears, with true timelines.
 2. Per loss (ce, dirichlet) and seed: stage 1, label-windows, stage 2 (benchmarks/model_quality.py).
 3. Stage 3 through the product, in the database the environment names (default: a SQLite file
    in OUT/app): the clips imported, one render batch on a Celery worker (sequences from the ce
@@ -13,8 +14,8 @@ window > seq2seq > seq2seq + DPO, in MAE to the truth) end to end, on a corpus w
    overlap 3), simulated annotators judging through the API (gunicorn) in three rounds, 0%, 30%
    and 15% of answers wrong on close calls, one always-left annotator each; each round exported
    with the agreement and control filters.
-4. DPO's learning rate per loss, chosen on validation clips (training-voice dialogues whose
-   truth no stage used). DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15%
+4. DPO's learning rate per loss, chosen on validation clips (annotation-voice dialogues
+   whose truth no stage used). DPO from every stage-2 model at β 0.01, 0.1, 0.5 and 10 on the 15%
    round, and at β 0.5 on the others; each measured on the held-out clips. Each DPO run
    compares its model's own log-likelihood; on the ce row, the paper's (the Dirichlet density)
    too. One more run from the web app (a `training` worker).
@@ -57,7 +58,7 @@ class Scale:
     overlap: int
     controls: float
     dpo_epochs: int
-    validation_clips: int  # training-voice dialogues whose truth no stage used: DPO's lr is chosen on them
+    validation_clips: int  # annotation-voice dialogues whose truth no stage used: DPO's lr is chosen on them
 
 
 FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2, validation_clips=60)
@@ -68,22 +69,25 @@ def progress(message: str) -> None:
     print(f"[study {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def make_corpora(out: Path, scale: Scale, quick: bool) -> Path:
-    models, stage3 = out / "models", out / "stage3"
+def make_corpora(out: Path, scale: Scale, quick: bool) -> tuple[Path, Path]:
+    """(the stage-3 clips, the validation clips)."""
+    models, stage3, validation = out / "models", out / "stage3", out / "validation"
     started, made = time.perf_counter(), False
     if not (models / "test" / "reference.jsonl").is_file():
         made = True
         progress("corpora for stages 1 and 2, and the held-out clips")
         subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(models)] + ["--quick"] * quick, check=True)
-    if not (stage3 / "meld" / "timelines.json").is_file():
-        made = True
-        progress(f"{scale.clips} stage-3 dialogue clips (training voices)")
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "make_demo_corpus", str(stage3), "--clips",
-                        str(scale.clips), "--voices", "0", "--seed", "2", "--voice-set", "train", "--source-csv",
-                        str(ROOT / "corpus/data/meld/test_sent_emo.csv"), "-v", "0"], check=True, cwd=ROOT)
+    for directory, clips, seed, wav in ((stage3, scale.clips, 2, False), (validation, scale.validation_clips, 3, True)):
+        if not (directory / ("reference.jsonl" if wav else "meld/timelines.json")).is_file():
+            made = True
+            progress(f"{clips} dialogue clips in the annotation voices ({directory.name})")
+            subprocess.run([sys.executable, str(ROOT / "manage.py"), "make_demo_corpus", str(directory), "--clips",
+                            str(clips), "--voices", "0", "--seed", str(seed), "--voice-set", "annotation",
+                            "--source-csv", str(ROOT / "corpus/data/meld/test_sent_emo.csv"), "-v", "0"]
+                           + ["--with-wav"] * wav, check=True, cwd=ROOT)
     if made:
         (out / "corpora.json").write_text(json.dumps({"seconds": time.perf_counter() - started}))
-    return stage3
+    return stage3, validation / "reference.jsonl"
 
 
 def configure_django(out: Path, scale: Scale) -> dict:
@@ -166,7 +170,7 @@ def round_triplets(out: Path, error_rate: float) -> Path:
 
 def choose_lr(out: Path, scale: Scale, loss: str, validation, likelihood: str = "auto") -> dict:
     """DPO's learning rate for `loss`: the one of DPO_LRS whose seed-0 run has the lowest MAE on
-    the validation clips (training voices; their truth no stage used; not the held-out clips)."""
+    the validation clips (annotation voices; their truth no stage used; not the held-out clips)."""
     from benchmarks.study.evaluation import dpo_run
 
     init = out / "models" / f"{loss}-seed0" / "stage2"
@@ -246,7 +250,7 @@ def main() -> None:
     if args.render_size:
         scale.render_size = args.render_size
     started = time.perf_counter()
-    stage3 = make_corpora(out, scale, args.quick)
+    stage3, validation_reference = make_corpora(out, scale, args.quick)
     models = out / "models"
     baseline = baseline_accuracy(models)
     runs = [{"loss": loss, "seed": seed} for loss in LOSSES for seed in range(args.seeds)]
@@ -259,15 +263,14 @@ def main() -> None:
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
     stage3_results = run_stage3(out, scale, stage3, render_model, models / "ce-seed0" / "stage2", env)
 
-    from benchmarks.study.evaluation import HeldOut, write_heldout_triplets, write_validation_reference
+    from benchmarks.study.evaluation import HeldOut, write_heldout_triplets
     from benchmarks.study.report import ordering_line, write_report
 
     held_out_file = out / "heldout_triplets.jsonl"
     cached(out / "heldout.json", lambda: {"triplets": write_heldout_triplets(
         render_model, models / "test" / "reference.jsonl", held_out_file)})
     held_out = HeldOut(models / "test" / "reference.jsonl", held_out_file)
-    validation = HeldOut(write_validation_reference(models / "train" / "reference.jsonl", out / "validation.jsonl",
-                                                    scale.validation_clips))
+    validation = HeldOut(validation_reference)
     lrs = {loss: choose_lr(out, scale, loss, validation) for loss in LOSSES}
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)

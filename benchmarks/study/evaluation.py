@@ -40,15 +40,6 @@ def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
     return len(rows)
 
 
-def write_validation_reference(train_reference: Path, out: Path, clips: int) -> Path:
-    """The last `clips` training dialogues with their true timelines: stage 2 learnt from their
-    audio (through stage 1's labels), never from their truth, so it can choose DPO's settings
-    without looking at the held-out clips."""
-    rows = read_jsonl(train_reference)[-clips:]
-    write_text_atomic(out, "".join(json.dumps(row) + "\n" for row in rows))  # audio paths made absolute
-    return out
-
-
 class HeldOut:
     """Clips with true timelines, and optionally triplets on them, with each init's reference
     log-densities computed once."""

@@ -66,7 +66,7 @@ def write_report(results: dict, out: Path) -> Path:
                  "maximise (`--likelihood auto`): the Dirichlet density for the dirichlet models, the mean's "
                  "likelihood for the ce ones. The learning rate was "
                  "chosen per loss before any of the runs above, from the seed-0 model at "
-                 f"β {main_beta:g} on the {main_error:.0%} round, by MAE on validation clips (training-voice dialogues "
+                 f"β {main_beta:g} on the {main_error:.0%} round, by MAE on validation clips (annotation-voice dialogues "
                  "whose true timelines no stage used; not the held-out clips).\n\n" + table(
                      ["loss", "seq2seq", *[f"lr {lr}" for lr in results["dpo_lr"][losses[0]]["maes"]], "chosen"],
                      [[loss, f"{choice['seq2seq']:.4f}", *[f"{mae:.4f}" for mae in choice["maes"].values()],

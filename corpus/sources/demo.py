@@ -155,8 +155,8 @@ def make_demo_corpus(
     root: Path, n_clips: int = 24, n_voices: int = 6, n_sentences: int = 4, seed: int = 0,
     source_csv: Path = DEFAULT_SOURCE_CSV, jobs: int = 2, voices: tuple[str, ...] = VOICES,
 ) -> DemoCorpus:
-    """`voices`: the voices to speak with (split_voices()[0] for training corpora, [1] for
-    evaluation ones, so no evaluation voice is ever heard in training)."""
+    """`voices`: the voices to speak with (a set of split_voices() for training, annotation or
+    evaluation corpora, so no evaluation voice is ever heard in training)."""
     if not source_csv.is_file():
         raise FileNotFoundError(f"MELD annotation CSV not found: {source_csv} (the real rows come from there)")
     if n_voices > len(voices):

@@ -10,6 +10,7 @@ import random
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 import soundfile
@@ -22,6 +23,7 @@ VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f
             "belinda", "benjamin", "david", "edward", "john", "linda", "max", "paul")
 VOICES = tuple(f"{accent}+{variant}" for accent in ACCENTS for variant in VARIANTS)
 HELD_OUT_SHARE = 1 / 6  # voices kept for evaluation only (split_voices)
+ANNOTATION_SHARE = 1 / 6  # voices only the annotated (stage-3) clips use: a domain stages 1 and 2 never heard
 TRANSITION_S = 0.15  # half-width of the cross-fade where the emotion changes
 MIN_WORDS = 2  # words per stretch of one emotion
 
@@ -67,12 +69,20 @@ class Segment:
         return PROSODY["neutral"].toward(PROSODY[self.emotion], self.intensity).varied(rng)
 
 
-def split_voices(seed: int = 0) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(training voices, held-out voices): disjoint, the same for the same seed."""
+class VoiceSplit(NamedTuple):
+    train: tuple[str, ...]  # stages 1 and 2
+    annotation: tuple[str, ...]  # the clips annotators judge (stage 3), as the paper's MELD is new to its model
+    held_out: tuple[str, ...]  # evaluation only
+
+
+def split_voices(seed: int = 0) -> VoiceSplit:
+    """Three disjoint voice sets, the same for the same seed."""
     voices = list(VOICES)
     random.Random(seed).shuffle(voices)
-    cut = round(len(voices) * HELD_OUT_SHARE)
-    return tuple(sorted(voices[cut:])), tuple(sorted(voices[:cut]))
+    held_out = round(len(voices) * HELD_OUT_SHARE)
+    annotation = held_out + round(len(voices) * ANNOTATION_SHARE)
+    return VoiceSplit(*(tuple(sorted(part)) for part in (voices[annotation:], voices[held_out:annotation],
+                                                         voices[:held_out])))
 
 
 def speak(text: str, voice: str, prosody: Prosody) -> tuple[np.ndarray, int]:

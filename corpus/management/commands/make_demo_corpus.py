@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus, write_dialogue_audio
 from corpus.sources.speech import VOICES, split_voices
 
-VOICE_SETS = {"all": lambda: VOICES, "train": lambda: split_voices()[0], "held-out": lambda: split_voices()[1]}
+VOICE_SETS = {"all": lambda: VOICES, "train": lambda: split_voices().train,
+              "annotation": lambda: split_voices().annotation, "held-out": lambda: split_voices().held_out}
 
 
 class Command(BaseCommand):
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--source-csv", type=Path, default=DEFAULT_SOURCE_CSV, help="Real MELD CSV to take rows from.")
         parser.add_argument("--jobs", type=int, default=os.cpu_count())
         parser.add_argument("--voice-set", choices=VOICE_SETS, default="all",
-                            help="Speak with every voice, or only the training or the held-out ones, so that "
+                            help="Speak with every voice, or only one set of the voice split: training (stages 1 "
+                                 "and 2), annotation (stage-3 clips) or held-out (evaluation only), so that "
                                  "evaluation corpora use voices no training corpus has (default: all).")
         parser.add_argument("--with-wav", action="store_true",
                             help="Also write each clip's 16 kHz WAV (dialogue_wav/) and reference.jsonl of their true "
