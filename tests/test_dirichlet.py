@@ -75,3 +75,20 @@ def test_the_mean_log_likelihood_is_minus_the_cross_entropy_and_ignores_scale(dr
     one_hot = torch.nn.functional.one_hot(labels, 6).double()
     torch.testing.assert_close(-mean_log_likelihood(alpha, one_hot).mean(), cross_entropy_loss(alpha, labels))
     torch.testing.assert_close(mean_log_likelihood(alpha * 7, one_hot), mean_log_likelihood(alpha, one_hot))
+
+
+def test_beta_nll_weights_each_sample_by_its_inverse_concentration_held_constant():
+    """beta = 1: a confident sample (sum alpha 20.5) and an uncertain one (6) pull on alpha
+    with the plain loss's gradient scaled by (1 / sum alpha) / mean(1 / sum alpha), and no
+    gradient flows through the weights themselves."""
+    labels = torch.tensor([0, 3])
+    start = torch.tensor([[20.0, 0.1, 0.1, 0.1, 0.1, 0.1], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]])
+    gradients = {}
+    for beta in (0.0, 1.0):
+        alpha = start.clone().requires_grad_()
+        dirichlet_nll_loss(alpha, labels, 0.1, beta).backward()
+        gradients[beta] = alpha.grad
+    inverse = 1 / start.sum(-1)
+    scale = (inverse / inverse.mean())[:, None]
+    assert torch.allclose(gradients[1.0], gradients[0.0] * scale, atol=1e-6)
+    assert scale[0] < 0.5 < 1.5 < scale[1]  # the uncertain sample now counts for more

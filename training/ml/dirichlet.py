@@ -57,8 +57,19 @@ def cross_entropy_loss(alpha: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
     return torch.nn.functional.nll_loss(torch.log(dirichlet_mean(alpha)), labels)
 
 
-def dirichlet_nll_loss(alpha: torch.Tensor, labels: torch.Tensor, smoothing: float = 0.1) -> torch.Tensor:
+def dirichlet_nll_loss(alpha: torch.Tensor, labels: torch.Tensor, smoothing: float = 0.1,
+                       beta: float = 0.0) -> torch.Tensor:
     """-log Dir(smoothed one-hot | alpha), averaged. It has a label-independent optimum (every
     alpha << 1: density in all corners); README.md, "Why the Dirichlet loss collapses", says
-    how the heads avoid it."""
-    return -dirichlet_log_prob(alpha, smooth_labels(labels, alpha.shape[-1], smoothing)).mean()
+    how the heads avoid it.
+
+    With `beta`, each sample's term is weighted by sum(alpha)^-beta (as a constant, the weights
+    scaled to average 1), as beta-NLL does for a Gaussian's variance (Seitzer et al., 2022).
+    Each sample pulls on the predicted mean in proportion to its concentration sum(alpha), so
+    the plain loss lets a model give up on hard samples by making them uncertain rather than
+    right; beta = 1 gives every sample the same pull again."""
+    nll = -dirichlet_log_prob(alpha, smooth_labels(labels, alpha.shape[-1], smoothing))
+    if not beta:
+        return nll.mean()
+    weights = alpha.sum(-1).detach() ** -beta
+    return (nll * weights / weights.mean()).mean()

@@ -25,6 +25,7 @@ class Stage1Config:
     stats_pooling: bool = True
     loss: str = "ce"  # "ce" or "dirichlet"
     smoothing: float = 0.1  # label smoothing for the Dirichlet loss
+    nll_beta: float = 0.0  # Dirichlet loss: weight samples by sum(alpha)^-beta (training.ml.dirichlet)
     epochs: int = 10
     batch_size: int = 16
     lr: float = 5e-5  # decays linearly to lr_end
@@ -40,15 +41,15 @@ class Stage1Config:
 # wav2vec2 from scratch that trains on a 2-core CPU in minutes (README.md, "Model quality").
 STAGE1_PRESETS = {
     "small": Stage1Config(backbone="tiny", freeze_feature_encoder=False, epochs=24, batch_size=8, lr=1e-3, lr_end=2e-4,
-                          val_fraction=0.1),
+                          val_fraction=0.1, nll_beta=1.0),
 }
 
 
-def loss_fn(kind: str, smoothing: float):
+def loss_fn(kind: str, smoothing: float, nll_beta: float = 0.0):
     if kind == "ce":
         return cross_entropy_loss
     if kind == "dirichlet":
-        return lambda alpha, labels: dirichlet_nll_loss(alpha, labels, smoothing)
+        return lambda alpha, labels: dirichlet_nll_loss(alpha, labels, smoothing, nll_beta)
     raise ValueError(f"loss must be 'ce' or 'dirichlet', not {kind!r}")
 
 
@@ -96,7 +97,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     # uneven on unseen voices (README.md, "Model quality").
     average = moving_average(model, config.ema_decay) if config.ema_decay else None
     kept = average.module if average else model
-    criterion = loss_fn(config.loss, config.smoothing)
+    criterion = loss_fn(config.loss, config.smoothing, config.nll_beta)
     augment = Augment() if config.augment else (lambda samples, _rng: samples)
     steps_per_epoch = -(-len(train) // config.batch_size)
     total, step, best, history = steps_per_epoch * config.epochs, 0, -1.0, []
