@@ -2,7 +2,7 @@
 against the sliding window it learns from, on voices that no training step heard: both
 losses (the paper's Table 2 and Table 3 rows), several seeds.
 
-    .venv/bin/python benchmarks/model_quality.py [--seeds 3] [--out var/model-quality] [--quick]
+    .venv/bin/python benchmarks/model_quality.py [--seeds 3] [--jobs 2] [--out var/model-quality] [--quick]
 
 1. The corpora of scripts/make_model_corpora.sh: training utterances and dialogues in the
    training voices; held-out utterances and dialogues (other MELD lines, true timelines) in
@@ -13,18 +13,23 @@ losses (the paper's Table 2 and Table 3 rows), several seeds.
    utterances; MAE to the true timelines of the held-out dialogues for the 1.4 s / 1.0 s
    sliding window (stage 1) and for stage 2.
 
-Finished runs are kept in OUT and not redone. Prints mean ± standard deviation over seeds;
+Runs go `--jobs` at a time, each on its share of the cores (two runs on one thread each
+finish sooner than one after the other on two). Finished runs are kept in OUT and not redone. Prints mean ± standard deviation over seeds;
 the last line holds the figures the issue names.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -80,6 +85,22 @@ def stage2_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
     return result
 
 
+def loss_seed_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
+    """One row of the table: stage 1, then stage 2 from it."""
+    return {"loss": loss, "seed": seed, **stage1_run(work, loss, seed, quick), **stage2_run(work, loss, seed, quick)}
+
+
+def run_all(work: Path, runs: list[tuple[str, int]], quick: bool, jobs: int) -> list[dict]:
+    if jobs == 1:
+        return [loss_seed_run(work, loss, seed, quick) for loss, seed in runs]
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    # spawn, not fork: a forked child inherits the parent's OpenMP state and can hang in torch.
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
+                             initargs=(threads,)) as pool:
+        futures = [pool.submit(loss_seed_run, work, loss, seed, quick) for loss, seed in runs]
+        return [future.result() for future in futures]
+
+
 def baseline_accuracy(work: Path) -> float:
     """The classical baseline (deterministic: the same for every seed)."""
     return cached(work / "baseline.json", lambda: accuracy_rows(
@@ -99,6 +120,7 @@ def spread(values: list[float], digits: int = 3) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (2 on a 2-core machine)")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "model-quality")
     parser.add_argument("--quick", action="store_true", help="toy corpora and 2 epochs: a smoke run, not a measurement")
     args = parser.parse_args()
@@ -108,9 +130,7 @@ def main() -> None:
                        check=True)
     baseline = baseline_accuracy(work)
     runs = [(loss, seed) for loss in LOSSES for seed in range(args.seeds)]
-    stage1 = [stage1_run(work, loss, seed, args.quick) for loss, seed in runs]
-    stage2 = [stage2_run(work, loss, seed, args.quick) for loss, seed in runs]
-    results = [{"loss": loss, "seed": seed, **one, **two} for (loss, seed), one, two in zip(runs, stage1, stage2)]
+    results = run_all(work, runs, args.quick, args.jobs)
 
     print(f"\n{'loss':<10} {'stage-1 accuracy':>18} {'baseline':>9} {'sliding MAE':>15} {'stage-2 MAE':>15} "
           f"{'stage 2 / sliding':>18}")

@@ -1,5 +1,6 @@
-"""benchmarks/model_quality.py at toy size (--quick): every stage runs, the table comes out,
-and a second run resumes from what the first kept instead of training again."""
+"""benchmarks/model_quality.py at toy size (--quick): every stage runs, two at a time, the
+table comes out, and a second run, one at a time, resumes from what the first kept instead of
+training again."""
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_model_quality_benchmark_runs_end_to_end_and_resumes(tmp_path):
     command = [sys.executable, str(ROOT / "benchmarks" / "model_quality.py"), "--quick", "--seeds", "1",
                "--out", str(tmp_path / "mq")]
-    first = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    first = subprocess.run(command + ["--jobs", "2"], capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stdout.splitlines()[-1].startswith("ce: accuracy")
     summary = json.loads((tmp_path / "mq" / "summary.json").read_text())
