@@ -8,7 +8,9 @@ from transformers import Wav2Vec2Model
 from training.ml.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
 from dser.datasets import parse_name
 from training.ml.model import DSERModel, MovingAverage, tiny_config
-from training.ml.stage2 import Stage2Config, _initial_model
+from dser.timeline import Timeline, frame_times
+from training.ml.dirichlet import dirichlet_nll_loss
+from training.ml.stage2 import Stage2Config, _initial_model, sequence_loss
 
 pytestmark = pytest.mark.pure
 
@@ -120,6 +122,24 @@ def test_stage_2_starts_from_stage_1s_backbone_and_head(tmp_path):
     assert stage2.head_kind == "sequence" and stage2.smooth.pool.kernel_size == (25,)
     for name, value in stage1.state_dict().items():
         assert torch.equal(stage2.state_dict()[name], value), name
+
+
+def test_stage_2s_hard_targets_take_stage_1s_dirichlet_loss_with_its_smoothing_and_beta():
+    """Hard targets under the Dirichlet loss: each frame's top target emotion is its label,
+    scored by stage 1's loss with the smoothing and beta-NLL weight the config names."""
+    torch.manual_seed(3)
+    model = DSERModel(load_backbone("tiny"), "sequence").eval()
+    audio = torch.randn(1, 16000) * 0.1
+    anger_then_joy = Timeline(times=[0.0, 0.5, 1.0], values=[[1, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 1, 0, 0]])
+    config = Stage2Config(loss="dirichlet", hard_targets=True, smoothing=0.05, nll_beta=1.0)
+    with torch.no_grad():
+        loss = sequence_loss(model, audio, torch.tensor([16000]), [0.0], [anger_then_joy], config)
+        output = model(audio, torch.tensor([16000]))
+    labels = torch.from_numpy(anger_then_joy.sample(frame_times(50, model.frame_rate, centred=True)).argmax(-1))
+    expected = dirichlet_nll_loss(output.alpha[0], labels, smoothing=0.05, beta=1.0)
+    assert {0, 3} == set(labels.tolist())
+    torch.testing.assert_close(loss, expected)
+    assert not torch.isclose(loss, dirichlet_nll_loss(output.alpha[0], labels, smoothing=0.05))
 
 
 def test_a_chunked_sequence_model_hears_each_stretch_with_the_context_it_was_trained_on():

@@ -88,6 +88,7 @@ class Stage2Config:
     loss: str = "dirichlet"  # per frame: "dirichlet" (likelihood) or "ce" (cross-entropy of the mean)
     hard_targets: bool = False  # each frame's top target emotion as its label, not the mixture (the paper's)
     smoothing: float = 0.1  # hard targets: label smoothing under the Dirichlet loss
+    nll_beta: float = 0.0  # hard targets: beta-NLL weighting under the Dirichlet loss (as stage 1's)
     min_confidence: float = 0.0  # hard targets: frames whose top emotion has less are left out
     crop_s: float = 4.0  # training crops (aligned to model frames); validation sees whole clips
     val_fraction: float = 0.2
@@ -149,7 +150,7 @@ def sequence_loss(model: DSERModel, audio, lengths, offsets, timelines, config: 
         keep = output.mask & (confidence >= config.min_confidence)
         if not keep.any():
             return output.alpha.sum() * 0.0  # nothing confident in this batch: no update
-        return loss_fn(config.loss, config.smoothing)(output.alpha[keep], labels[keep])
+        return loss_fn(config.loss, config.smoothing, config.nll_beta)(output.alpha[keep], labels[keep])
     log_prob = LOG_LIKELIHOODS[config.loss](output.alpha, targets)  # (B, T)
     return -(log_prob * output.mask).sum() / output.mask.sum()
 
