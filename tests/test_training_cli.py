@@ -84,6 +84,7 @@ def test_the_small_presets_are_the_whole_recipe_and_flags_beside_them_change_one
                  str(workspace / "corpus" / "crema_d"), "--out", str(out)]) == 0
     config = load_checkpoint(out)[1].provenance["config"]
     assert (config["backbone"], config["lr"], config["epochs"], config["freeze_feature_encoder"]) == ("tiny", 1e-3, 1, False)
+    assert (config["smoothing"], config["nll_beta"]) == (0.05, 1.0)  # the Dirichlet loss's, README "β-NLL"
     targets = workspace / "preset-targets.jsonl"
     assert main(["--quiet", "label-windows", "--checkpoint", str(out), "--audio",
                  str(workspace / "corpus" / "dialogue_wav"), "--out", str(targets)]) == 0

@@ -41,7 +41,7 @@ class Stage1Config:
 # wav2vec2 from scratch that trains on a 2-core CPU in minutes (README.md, "Model quality").
 STAGE1_PRESETS = {
     "small": Stage1Config(backbone="tiny", freeze_feature_encoder=False, epochs=24, batch_size=8, lr=1e-3, lr_end=2e-4,
-                          val_fraction=0.1, nll_beta=1.0),
+                          val_fraction=0.1, smoothing=0.05, nll_beta=1.0),
 }
 
 
