@@ -14,8 +14,8 @@ losses (the paper's Table 2 and Table 3 rows), several seeds.
    sliding window (stage 1) and for stage 2.
 
 Runs go `--jobs` at a time, each on its share of the cores (two runs on one thread each
-finish sooner than one after the other on two). Finished runs are kept in OUT and not redone. Prints mean ± standard deviation over seeds;
-the last line holds the figures the issue names.
+finish sooner than one after the other on two). Finished runs are kept in OUT and not redone.
+Prints mean ± standard deviation over seeds; the last line holds the figures the issue names.
 """
 import argparse
 import json

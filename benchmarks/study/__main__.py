@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, stage1_run, stage2_run  # noqa: E402
+from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, run_all  # noqa: E402
 from training.ml.defaults import DEFAULT_STAGE1  # noqa: E402
 
 BETAS = (0.01, 0.1, 0.5, 10.0)
@@ -253,11 +253,7 @@ def main() -> None:
     stage3, validation_reference = make_corpora(out, scale, args.quick)
     models = out / "models"
     baseline = baseline_accuracy(models)
-    runs = [{"loss": loss, "seed": seed} for loss in LOSSES for seed in range(args.seeds)]
-    for run in runs:
-        run.update(stage1_run(models, run["loss"], run["seed"], args.quick))
-    for run in runs:
-        run.update(stage2_run(models, run["loss"], run["seed"], args.quick))
+    runs = run_all(models, [(loss, seed) for loss in LOSSES for seed in range(args.seeds)], args.quick, jobs=1)
     env = configure_django(out, scale)
     # Controls assume the model's sequence beats its least likely emotion held: a toy model's need not.
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
