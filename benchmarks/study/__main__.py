@@ -40,7 +40,6 @@ from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, run_all 
 from training.ml.defaults import DEFAULT_STAGE1  # noqa: E402
 
 BETAS = (0.01, 0.1, 0.5, 10.0)
-DPO_LRS = (1e-5, 3e-5, 1e-4, 3e-4)  # chosen per loss on validation clips, at the main β and error rate
 MAIN_BETA = 0.5
 ERROR_RATES = (0.0, 0.15, 0.3)
 MAIN_ERROR = 0.15
@@ -58,11 +57,14 @@ class Scale:
     overlap: int
     controls: float
     dpo_epochs: int
+    dpo_lrs: tuple[float, ...]  # DPO's learning rate is chosen among these per loss, on the validation clips
     validation_clips: int  # annotation-voice dialogues whose truth no stage used: DPO's lr is chosen on them
 
 
-FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2, validation_clips=60)
-QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=4, validation_clips=6)
+FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2,
+             dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60)
+QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=2, dpo_lrs=(1e-4, 3e-4),
+              validation_clips=6)
 
 
 def progress(message: str) -> None:
@@ -152,7 +154,7 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
                          f"{rounds[f'e{error_rate:g}']['export']['triplets']} triplets exported")
         main_export = rounds[f"e{MAIN_ERROR:g}"]["export"]["export"]
         web_run = cached(out / "web_run.json", lambda: app.web_dpo_run(
-            main_export, web_init, MAIN_BETA, DPO_LRS[0], scale.dpo_epochs, progress))
+            main_export, web_init, MAIN_BETA, scale.dpo_lrs[0], scale.dpo_epochs, progress))
         progress(f"web-app DPO run {web_run['run']}: done, curves in {web_run['directory']}")
     return {"render": rendered, "rounds": rounds, "web_run": web_run}
 
@@ -169,8 +171,9 @@ def round_triplets(out: Path, error_rate: float) -> Path:
 
 
 def choose_lr(out: Path, scale: Scale, loss: str, validation, likelihood: str = "auto") -> dict:
-    """DPO's learning rate for `loss`: the one of DPO_LRS whose seed-0 run has the lowest MAE on
-    the validation clips (annotation voices; their truth no stage used; not the held-out clips)."""
+    """DPO's learning rate for `loss`: the one of `scale.dpo_lrs` whose seed-0 run has the lowest
+    MAE on the validation clips (annotation voices; their truth no stage used; not the held-out
+    clips)."""
     from benchmarks.study.evaluation import dpo_run
 
     init = out / "models" / f"{loss}-seed0" / "stage2"
@@ -179,7 +182,7 @@ def choose_lr(out: Path, scale: Scale, loss: str, validation, likelihood: str = 
     def search() -> dict:
         maes = {f"{lr:g}": dpo_run(round_triplets(out, MAIN_ERROR), init, out / "dpo" / "lr-search" / f"{name}-{lr:g}",
                                    dpo_config(scale, MAIN_BETA, lr, 0, likelihood), validation)["mae"]
-                for lr in DPO_LRS}
+                for lr in scale.dpo_lrs}
         return {"seq2seq": validation.mae(init), "maes": maes, "chosen": float(min(maes, key=maes.get))}
 
     chosen = cached(out / "dpo" / f"lr-{name}.json", search)
