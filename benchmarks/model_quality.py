@@ -86,8 +86,9 @@ def stage2_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
 
 
 def loss_seed_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
-    """One row of the table: stage 1, then stage 2 from it."""
-    return {"loss": loss, "seed": seed, **stage1_run(work, loss, seed, quick), **stage2_run(work, loss, seed, quick)}
+    """One row of the table: stage 1, then stage 2 from it; its seconds are both stages'."""
+    stage1, stage2 = stage1_run(work, loss, seed, quick), stage2_run(work, loss, seed, quick)
+    return {"loss": loss, "seed": seed, **stage1, **stage2, "seconds": stage1["seconds"] + stage2["seconds"]}
 
 
 def run_all(work: Path, runs: list[tuple[str, int]], quick: bool, jobs: int) -> list[dict]:
