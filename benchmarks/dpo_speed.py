@@ -19,13 +19,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dser.audio import SAMPLE_RATE  # noqa: E402
-from dser.emotions import one_hot  # noqa: E402
-from dser.timeline import Timeline  # noqa: E402
-from training.ml.checkpoint import Metadata, save_checkpoint  # noqa: E402
-from training.ml.defaults import DEFAULT_STAGE2  # noqa: E402
-from training.ml.dpo import DPOConfig, Pair, initial_models, pair_terms, reference_logps  # noqa: E402
-from training.ml.model import DSERModel  # noqa: E402
+from dser.audio import SAMPLE_RATE
+from dser.emotions import one_hot
+from dser.timeline import Timeline
+from emotion.checkpoint import Metadata, save_checkpoint
+from emotion.defaults import DEFAULT_STAGE2
+from emotion.dpo import DPOConfig, Pair, initial_models, pair_terms, reference_logps
+from emotion.model import DSERModel
 
 
 def base_size_stage2(directory: Path) -> Path:

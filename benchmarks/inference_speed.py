@@ -22,10 +22,10 @@ from transformers import Wav2Vec2Config, Wav2Vec2Model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dser.windows import WindowParams  # noqa: E402
-from dser.audio import SAMPLE_RATE  # noqa: E402
-from training.ml.model import DSERModel, tiny_config  # noqa: E402
-from training.ml.windows import sliding_window_timeline, window_batch  # noqa: E402
+from dser.audio import SAMPLE_RATE
+from dser.windows import WindowParams
+from emotion.inference import sliding_window_timeline, window_batch
+from emotion.model import DSERModel, tiny_config
 
 CONFIGS = {"base": {}, "tiny": tiny_config().to_dict(), "large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
                                       intermediate_size=4096, do_stable_layer_norm=True, feat_extract_norm="layer")}
@@ -48,10 +48,10 @@ def quantised(model: DSERModel) -> DSERModel:
 
 
 def accuracy_change(checkpoint: Path, data: Path) -> str:
-    from training.ml.checkpoint import load_checkpoint
     from dser.audio import load_audio
-    from training.ml.data import find_utterances, label_index
-    from training.ml.stage1 import evaluate_utterances
+    from emotion.checkpoint import load_checkpoint
+    from emotion.data import find_utterances, label_index
+    from emotion.stage1 import evaluate_utterances
 
     model, _ = load_checkpoint(checkpoint)
     utterances, _ = find_utterances([data])

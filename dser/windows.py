@@ -39,13 +39,17 @@ class WindowParams:
 # The paper's stage-2 targets: a stage-1 model over 1.4 s windows every 1.0 s.
 STAGE2_TARGET_PARAMS = WindowParams(window_s=1.4, stride_s=1.0)
 
+# The longest window any part uses. A sliding-window timeline's last keyframe sits at its last
+# window's centre, which is at most half a window before the clip's end.
+MAX_WINDOW_S = max(PARAM_HIGH_S, STAGE2_TARGET_PARAMS.window_s)
+
 
 def clip_seed(clip_key: str, round_: int = 0) -> int:
     """A stable seed from a clip's identity, so its draw is the same on every machine."""
     return int.from_bytes(hashlib.sha256(f"{clip_key}#{round_}".encode()).digest()[:8], "little")
 
 
-def draw_params(seed: int, count: int = 5, min_distance_s: float = DEFAULT_MIN_DISTANCE_S,
+def draw_params(seed: int, count: int, min_distance_s: float = DEFAULT_MIN_DISTANCE_S,
                 low_s: float = PARAM_LOW_S, high_s: float = PARAM_HIGH_S, max_tries: int = 10_000) -> list[WindowParams]:
     """`count` (window, stride) pairs uniform in [low, high]^2, no two within `min_distance_s`
     of each other (Chebyshev distance), reproducible from `seed`."""

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Rebuilds the embedded default checkpoints (training/checkpoints/stage1, stage2) with the
+# Rebuilds the embedded default checkpoints (emotion/checkpoints/stage1, stage2) with the
 # `small` recipe (train-ser / train-seq --preset small) on a generated training corpus, then
 # evaluates them on held-out voices and other MELD lines (scripts/make_model_corpora.sh).
 # `make checkpoints` runs it; about 20 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=.venv/bin/python
+PY=${PYTHON:-.venv/bin/python}
 work=var/checkpoint-build
-out=training/checkpoints
+out=emotion/checkpoints
 rm -rf "$work" && mkdir -p "$work"
 scripts/make_model_corpora.sh "$work"
 

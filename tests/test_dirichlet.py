@@ -4,9 +4,16 @@ import pytest
 import scipy.stats
 import torch
 
-from training.ml.dirichlet import (
-    TARGET_EPS, concentration, cross_entropy_loss, dirichlet_log_prob, dirichlet_mean, dirichlet_nll_loss,
-    inside_simplex, mean_log_likelihood, smooth_labels,
+from emotion.dirichlet import (
+    TARGET_EPS,
+    concentration,
+    cross_entropy_loss,
+    dirichlet_log_prob,
+    dirichlet_mean,
+    dirichlet_nll_loss,
+    inside_simplex,
+    mean_log_likelihood,
+    smooth_labels,
 )
 
 pytestmark = pytest.mark.pure

@@ -9,11 +9,11 @@ import torch
 from corpus.sources.media import extract_wav
 from dser.emotions import one_hot
 from dser.timeline import Timeline
-from training.__main__ import main
-from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint
-from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-from training.ml.dpo import DPOConfig, Pair, dpo_loss, likelihood_for, load_triplets, pair_logps, train_dpo
-from training.ml.model import DSERModel
+from emotion.__main__ import main
+from emotion.checkpoint import Metadata, load_backbone, load_checkpoint
+from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from emotion.dpo import DPOConfig, Pair, dpo_loss, likelihood_for, load_triplets, pair_logps, train_dpo
+from emotion.model import DSERModel
 
 
 def test_the_loss_equals_a_hand_computed_value():

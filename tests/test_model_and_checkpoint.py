@@ -5,12 +5,12 @@ import pytest
 import torch
 from transformers import Wav2Vec2Model
 
-from training.ml.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
 from dser.datasets import parse_name
-from training.ml.model import DSERModel, MovingAverage, tiny_config
 from dser.timeline import Timeline, frame_times
-from training.ml.dirichlet import dirichlet_nll_loss
-from training.ml.stage2 import Stage2Config, _initial_model, sequence_loss
+from emotion.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
+from emotion.dirichlet import dirichlet_nll_loss
+from emotion.model import DSERModel, MovingAverage, tiny_config
+from emotion.stage2 import Stage2Config, _initial_model, sequence_loss
 
 pytestmark = pytest.mark.pure
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from training.ml.optim import moving_average
+from emotion.optim import moving_average
 
 pytestmark = pytest.mark.pure
 

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from dser.windows import PARAM_HIGH_S, PARAM_LOW_S, WindowParams, clip_seed, draw_params
 from dser.audio import SAMPLE_RATE
-from training.ml.model import DSERModel
-from training.ml.checkpoint import load_backbone
-from training.ml.windows import sliding_window_timeline, window_batch
+from dser.windows import PARAM_HIGH_S, PARAM_LOW_S, WindowParams, clip_seed, draw_params
+from emotion.checkpoint import load_backbone
+from emotion.inference import sliding_window_timeline, window_batch
+from emotion.model import DSERModel
 
 pytestmark = pytest.mark.pure
 

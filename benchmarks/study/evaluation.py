@@ -8,14 +8,16 @@ import torch
 
 from benchmarks.study.annotators import truer_side
 from dser.audio import SAMPLE_RATE, load_audio
-from dser.files import write_text_atomic
-from dser.timeline import Timeline
+from dser.records import ReferenceRow, TripletRow, read_jsonl, write_jsonl
 from dser.windows import clip_seed, draw_params
-from training.ml.checkpoint import load_checkpoint
-from training.ml.dpo import DPOConfig, evaluate_pairs, initial_models, load_triplets, reference_logps, train_dpo
-from training.ml.evaluate import mae_rows
-from training.ml.stage2 import read_jsonl, timeline_mae
-from training.ml.windows import sliding_window_timeline
+from emotion.checkpoint import load_checkpoint
+from emotion.dpo import DPOConfig, evaluate_pairs, initial_models, load_triplets, reference_logps, train_dpo
+from emotion.evaluate import mae_rows
+from emotion.inference import sliding_window_timeline
+from emotion.metrics import timeline_mae
+from rendering.options import DEFAULTS
+
+PER_CLIP = DEFAULTS.sequences  # as many sequences per clip as a render batch draws
 
 
 def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
@@ -24,19 +26,18 @@ def write_heldout_triplets(stage1: Path, reference: Path, out: Path) -> int:
     annotator error: this is the yardstick)."""
     model, _ = load_checkpoint(stage1)
     rows = []
-    for row in read_jsonl(reference):
-        samples, truth = load_audio(Path(row["audio"])), Timeline.from_json(row["timeline"])
+    for row in read_jsonl(reference, ReferenceRow):
+        samples, truth = load_audio(Path(row.audio)), row.timeline
         duration = len(samples) / SAMPLE_RATE
-        name = Path(row["audio"]).stem
-        sequences = [sliding_window_timeline(model, samples, p) for p in draw_params(clip_seed(name), 5)]
+        name = Path(row.audio).stem
+        sequences = [sliding_window_timeline(model, samples, p) for p in draw_params(clip_seed(name), PER_CLIP)]
         errors = [timeline_mae(s, truth, duration) for s in sequences]
-        for i, j in itertools.combinations(range(5), 2):
+        for i, j in itertools.combinations(range(PER_CLIP), 2):
             side = truer_side(errors[i], errors[j])
             if side != "tie":
                 better, worse = (i, j) if side == "left" else (j, i)
-                rows.append({"clip": name, "audio": row["audio"], "chosen": sequences[better].to_json(),
-                             "rejected": sequences[worse].to_json()})
-    write_text_atomic(out, "".join(json.dumps(row) + "\n" for row in rows))
+                rows.append(TripletRow(clip=name, audio=row.audio, chosen=sequences[better], rejected=sequences[worse]))
+    write_jsonl(out, rows)
     return len(rows)
 
 

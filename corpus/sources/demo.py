@@ -37,6 +37,8 @@ from dser.audio import SAMPLE_RATE
 from dser.datasets import crema_d_name, to_emotion
 from dser.emotions import EMOTIONS
 from dser.files import atomic_path, write_text_atomic
+from dser.records import ReferenceRow, write_jsonl
+from dser.timeline import Timeline
 from dser.windows import clip_seed
 
 DEFAULT_SOURCE_CSV = meld.MELD_DATA_DIR / "dev_sent_emo.csv"
@@ -174,7 +176,6 @@ def write_dialogue_audio(corpus: DemoCorpus) -> int:
     rows = []
     for name, entry in sorted(truth.items()):
         extract_wav(corpus.meld_clips / f"{name}.mp4", corpus.dialogue_wav / f"{name}.wav")
-        rows.append({"audio": f"{corpus.dialogue_wav.name}/{name}.wav",
-                     "timeline": {"times": entry["times"], "values": entry["values"]}})
-    write_text_atomic(corpus.reference, "".join(json.dumps(row) + "\n" for row in rows))
+        rows.append(ReferenceRow(audio=f"{corpus.dialogue_wav.name}/{name}.wav", timeline=Timeline.from_json(entry)))
+    write_jsonl(corpus.reference, rows)
     return len(rows)

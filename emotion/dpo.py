@@ -1,13 +1,13 @@
 """Stage 3: the sequence model fine-tuned on human preferences with Direct Preference
 Optimization (train-dpo).
 
-    python -m training train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo
+    python -m emotion train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo
 
 For a clip x with a chosen and a rejected timeline (y_w, y_l), sampled onto the model's frame
 clock, every frame t gives
     L_t = -log σ(β [(log pθ(y_w,t|x) - log p_ref(y_w,t|x)) - (log pθ(y_l,t|x) - log p_ref(y_l,t|x))])
 averaged over a pair's frames (or summed) and over pairs, where log p is the log-likelihood the
-init model was trained to maximise (training.ml.dirichlet.LOG_LIKELIHOODS): the Dirichlet
+init model was trained to maximise (emotion.dirichlet.LOG_LIKELIHOODS): the Dirichlet
 density log Dir(y|alpha), or for a cross-entropy model sum_k y_k log mean_k. The reference is
 the init model, frozen, and its log-likelihoods are computed once before training. Dropout is off in both.
 Each clip goes through the model on its own (no padding), so a pair's log-densities do not
@@ -28,17 +28,19 @@ from tqdm import tqdm
 
 from dser.audio import SAMPLE_RATE, load_audio
 from dser.files import atomic_path
+from dser.records import TripletRow, read_jsonl
 from dser.timeline import Timeline, frame_times
-from training.ml.checkpoint import Metadata, checkpoint_hash, load_checkpoint, save_checkpoint
-from training.ml.dirichlet import LOG_LIKELIHOODS
-from training.ml.model import DSERModel
-from training.ml.optim import linear_lr, take_step
-from training.ml.plots import save_dpo_curves
-from training.ml.stage2 import read_jsonl
+from dser.windows import MAX_WINDOW_S
+from emotion.checkpoint import Metadata, checkpoint_hash, load_checkpoint, save_checkpoint
+from emotion.dirichlet import LOG_LIKELIHOODS
+from emotion.model import DSERModel
+from emotion.optim import linear_lr, take_step
+from emotion.plots import save_dpo_curves
 
 # A timeline covers its audio when its last keyframe is this close to the end: sliding-window
-# predictions sit at window centres, so the last one is up to half a window plus a stride early.
-COVER_TOLERANCE_S = 1.5
+# predictions sit at window centres, so the last one is up to half a window early (a whole
+# window allowed, for timelines made by other tools).
+COVER_TOLERANCE_S = MAX_WINDOW_S
 
 
 @dataclass
@@ -77,25 +79,18 @@ def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chose
 
 def load_triplets(path: Path) -> list[Pair]:
     """Every triplet of `path`, or ValueError saying which line is wrong and why."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"triplets file not found: {path}")
-    rows = read_jsonl(path, required=("audio", "chosen", "rejected"))
+    rows = read_jsonl(path, TripletRow)
     if not rows:
         raise ValueError(f"{path} has no triplets")
     pairs = []
     for number, row in enumerate(rows, 1):
-        audio = load_audio(row["audio"])
+        audio = load_audio(row.audio)
         duration = len(audio) / SAMPLE_RATE
-        try:
-            chosen, rejected = Timeline.from_json(row["chosen"]), Timeline.from_json(row["rejected"])
-        except ValueError as exc:
-            raise ValueError(f"{path}, triplet {number}: {exc}") from None
-        for name, timeline in (("chosen", chosen), ("rejected", rejected)):
+        for name, timeline in (("chosen", row.chosen), ("rejected", row.rejected)):
             if not duration - COVER_TOLERANCE_S <= timeline.times[-1] <= duration + COVER_TOLERANCE_S:
                 raise ValueError(f"{path}, triplet {number}: the {name} timeline ends at {timeline.times[-1]:.2f} s "
                                  f"but its audio lasts {duration:.2f} s (not this audio's timeline?)")
-        pairs.append(Pair(str(row.get("clip", row["audio"])), audio, chosen, rejected))
+        pairs.append(Pair(str(row.clip), audio, row.chosen, row.rejected))
     return pairs
 
 

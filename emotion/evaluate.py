@@ -6,14 +6,15 @@ import numpy as np
 from tqdm import tqdm
 
 from dser.audio import SAMPLE_RATE, load_audio
+from dser.records import ReferenceRow, read_jsonl
 from dser.timeline import Timeline
 from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
-from training.ml.baseline import Baseline
-from training.ml.checkpoint import load_checkpoint
-from training.ml.data import find_utterances, label_index
-from training.ml.stage1 import classification_scores, evaluate_utterances
-from training.ml.stage2 import read_jsonl, timeline_mae
-from training.ml.windows import sequence_timeline, sliding_window_timeline
+from emotion.baseline import Baseline
+from emotion.checkpoint import load_checkpoint
+from emotion.data import find_utterances, label_index
+from emotion.inference import sequence_timeline, sliding_window_timeline
+from emotion.metrics import classification_scores, timeline_mae
+from emotion.stage1 import evaluate_utterances
 
 
 def predict_timeline(model, samples: np.ndarray, params: WindowParams = STAGE2_TARGET_PARAMS) -> Timeline:
@@ -34,7 +35,7 @@ def labelled_audio(folders: list[Path], progress: bool = True) -> tuple[list, li
 def accuracy_rows(checkpoints: list[Path], data: list[Path], progress: bool = True,
                   baseline_data: list[Path] | None = None) -> list[dict]:
     """One row per checkpoint, and with `baseline_data` one for the classical baseline
-    trained there (training.ml.baseline), all on the utterances below `data`."""
+    trained there (emotion.baseline), all on the utterances below `data`."""
     audio, labels = labelled_audio(data, progress)
     rows = []
     for checkpoint in checkpoints:
@@ -55,8 +56,8 @@ def accuracy_rows(checkpoints: list[Path], data: list[Path], progress: bool = Tr
 
 def mae_rows(checkpoints: list[Path], reference: Path, params: WindowParams = STAGE2_TARGET_PARAMS,
              progress: bool = True) -> list[dict]:
-    rows = read_jsonl(reference)
-    clips = [(load_audio(Path(r["audio"])), Timeline.from_json(r["timeline"]))
+    rows = read_jsonl(reference, ReferenceRow)
+    clips = [(load_audio(Path(r.audio)), r.timeline)
              for r in tqdm(rows, desc="load audio", disable=not progress)]
     results = []
     for checkpoint in checkpoints:

@@ -1,6 +1,5 @@
 """Stage 2: sequence targets from a stage-1 model over sliding windows (label-windows), and a
 per-frame sequence model trained on them (train-seq)."""
-import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -11,40 +10,18 @@ import torch
 from tqdm import tqdm
 
 from dser.audio import SAMPLE_RATE, load_audio
-from dser.files import atomic_path
-from dser.timeline import Timeline, frame_times
+from dser.records import ReferenceRow, read_jsonl, write_jsonl
+from dser.timeline import frame_times
 from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
-from training.ml.checkpoint import Metadata, load_backbone, load_checkpoint, save_checkpoint
-from training.ml.data import AUDIO_SUFFIXES, pad_batch
-from training.ml.dirichlet import LOG_LIKELIHOODS
-from training.ml.plots import save_history
-from training.ml.stage1 import loss_fn
-from training.ml.model import SEQUENCE_CHUNK, SEQUENCE_KERNEL, DSERModel
-from training.ml.optim import linear_lr, take_step
-from training.ml.windows import sequence_timeline, sliding_window_timeline
-
-
-def timeline_mae(predicted: Timeline, reference: Timeline, duration_s: float, rate: float = 50.0) -> float:
-    """Mean absolute difference of the two timelines at `rate` Hz over the clip, all emotions."""
-    return float(np.abs(predicted.sample_at_rate(rate, duration_s, centred=True)
-                        - reference.sample_at_rate(rate, duration_s, centred=True)).mean())
-
-
-def read_jsonl(path: Path, required: tuple[str, ...] = ("audio", "timeline")) -> list[dict]:
-    """Rows of a targets, reference or triplets file; relative audio paths are resolved against
-    its folder. ValueError naming the line of the first row that is not JSON or lacks a key."""
-    rows = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or any(key not in row for key in required):
-                raise ValueError(f"{path}, line {number}: needs {', '.join(repr(k) for k in required)}")
-            row["audio"] = str((Path(path).parent / row["audio"]).resolve())
-            rows.append(row)
-    return rows
+from emotion.checkpoint import Metadata, load_backbone, load_checkpoint, save_checkpoint
+from emotion.data import AUDIO_SUFFIXES, pad_batch
+from emotion.dirichlet import LOG_LIKELIHOODS
+from emotion.inference import sequence_timeline, sliding_window_timeline
+from emotion.metrics import timeline_mae
+from emotion.model import SEQUENCE_CHUNK, SEQUENCE_KERNEL, DSERModel
+from emotion.optim import linear_lr, take_step
+from emotion.plots import save_history
+from emotion.stage1 import loss_fn
 
 
 def label_windows(checkpoint: Path, audio_dir: Path, out: Path, params: WindowParams = STAGE2_TARGET_PARAMS,
@@ -56,20 +33,19 @@ def label_windows(checkpoint: Path, audio_dir: Path, out: Path, params: WindowPa
     if not files:
         raise ValueError(f"no .wav or .flac files below {audio_dir}")
     out = Path(out)
-    with atomic_path(out) as partial, partial.open("w") as handle:
-        for path in tqdm(files, desc="label windows", unit="file", disable=not progress):
-            samples = load_audio(path)
-            timeline = sliding_window_timeline(model, samples, params)
-            handle.write(json.dumps({
-                "audio": os.path.relpath(path.resolve(), out.parent.resolve()),
-                "duration": len(samples) / SAMPLE_RATE, "timeline": timeline.to_json(),
-                "params": params.to_json(), "checkpoint": str(checkpoint),
-            }) + "\n")
+    rows = []
+    for path in tqdm(files, desc="label windows", unit="file", disable=not progress):
+        samples = load_audio(path)
+        rows.append(ReferenceRow(audio=os.path.relpath(path.resolve(), out.parent.resolve()),
+                                 timeline=sliding_window_timeline(model, samples, params),
+                                 duration=len(samples) / SAMPLE_RATE, params=params.to_json(),
+                                 checkpoint=str(checkpoint)))
+    write_jsonl(out, rows)
     return len(files)
 
 
 # Stage 2's validation metric: MAE to the stage-1 targets of held-out files (agreement with
-# its teacher; MAE to true timelines is `python -m training evaluate --reference`).
+# its teacher; MAE to true timelines is `python -m emotion evaluate --reference`).
 VAL_METRIC = "val_mae_to_stage1_targets"
 
 
@@ -162,13 +138,13 @@ def train_seq(targets: Path, out: Path, config: Stage2Config, progress: bool = T
         raise ValueError(f"the kernel must be an odd number of frames, not {config.kernel}")
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    rows = read_jsonl(targets)
+    rows = read_jsonl(targets, ReferenceRow)
     order = rng.permutation(len(rows))
     n_val = max(1, round(len(rows) * config.val_fraction))
     if len(rows) < 2:
         raise ValueError("train-seq needs at least two labelled files (one for validation)")
     val_rows, train_rows = [rows[i] for i in order[:n_val]], [rows[i] for i in order[n_val:]]
-    load = lambda items: [(load_audio(Path(r["audio"])), Timeline.from_json(r["timeline"]))  # noqa: E731
+    load = lambda items: [(load_audio(Path(r.audio)), r.timeline)
                           for r in tqdm(items, desc="load audio", disable=not progress)]
     train, val = load(train_rows), load(val_rows)
     model = _initial_model(config)

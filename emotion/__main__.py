@@ -1,13 +1,13 @@
 """Emotion models for ML engineers: train, label, evaluate, predict.
 
-    python -m training train-ser --data crema_d/ [--data ravdess/] --out ckpt/stage1 [--loss dirichlet]
-    python -m training train-ser --data crema_d/ --out ckpt/stage1 --preset small    (the embedded default's recipe)
-    python -m training label-windows --checkpoint ckpt/stage1 --audio dialogues/ --out targets/targets.jsonl
-    python -m training train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
-    python -m training train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo [--beta 0.5]
-    python -m training evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl     (MAE table)
-    python -m training evaluate ckpt/stage1 --data held_out/ [--baseline train/]       (accuracy)
-    python -m training predict speech.wav [--checkpoint ckpt/stage2] [--plot timeline.png]
+    python -m emotion train-ser --data crema_d/ [--data ravdess/] --out ckpt/stage1 [--loss dirichlet]
+    python -m emotion train-ser --data crema_d/ --out ckpt/stage1 --preset small    (the embedded default's recipe)
+    python -m emotion label-windows --checkpoint ckpt/stage1 --audio dialogues/ --out targets/targets.jsonl
+    python -m emotion train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
+    python -m emotion train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo [--beta 0.5]
+    python -m emotion evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl     (MAE table)
+    python -m emotion evaluate ckpt/stage1 --data held_out/ [--baseline train/]       (accuracy)
+    python -m emotion predict speech.wav [--checkpoint ckpt/stage2] [--plot timeline.png]
 
 Backbones: a hub id (facebook/wav2vec2-base, facebook/wav2vec2-large-lv60), a local directory,
 or "tiny" (small, from scratch). Set HF_HUB_OFFLINE=1 where the hub cannot be reached.
@@ -24,13 +24,13 @@ from dser.audio import SAMPLE_RATE, load_audio
 from dser.emotions import EMOTIONS
 from dser.files import write_text_atomic
 from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
-from training.ml.checkpoint import CheckpointError, load_checkpoint
-from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-from training.ml.dpo import DPOConfig, train_dpo
-from training.ml.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
-from training.ml.plots import plot_timelines
-from training.ml.stage1 import STAGE1_PRESETS, Stage1Config, train_ser
-from training.ml.stage2 import STAGE2_PRESETS, VAL_METRIC, Stage2Config, label_windows, train_seq
+from emotion.checkpoint import CheckpointError, load_checkpoint
+from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from emotion.dpo import DPOConfig, train_dpo
+from emotion.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
+from emotion.plots import plot_timelines
+from emotion.stage1 import STAGE1_PRESETS, Stage1Config, train_ser
+from emotion.stage2 import STAGE2_PRESETS, VAL_METRIC, Stage2Config, label_windows, train_seq
 
 
 def _add_config(parser: argparse.ArgumentParser, config_class, presets: dict | None = None) -> None:
@@ -66,7 +66,7 @@ def _window_args(parser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m emotion", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -6,11 +6,11 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from dser.emotions import EMOTION_COLOURS, EMOTIONS  # noqa: E402
-from dser.files import atomic_path, write_text_atomic  # noqa: E402
-from dser.timeline import Timeline  # noqa: E402
+from dser.emotions import EMOTION_COLOURS, EMOTIONS
+from dser.files import atomic_path, write_text_atomic
+from dser.timeline import Timeline
 
 
 def save_history(history: list[dict], directory: Path, title: str) -> None:

@@ -26,7 +26,7 @@ from transformers import Wav2Vec2Config, Wav2Vec2Model
 
 from dser.audio import SAMPLE_RATE
 from dser.emotions import EMOTIONS
-from training.ml.dirichlet import concentration, dirichlet_mean
+from emotion.dirichlet import concentration, dirichlet_mean
 
 HEAD_KINDS = ("utterance", "sequence")
 # Backbone config attributes (saved in the checkpoint's config.json) for the head options.
@@ -121,7 +121,7 @@ class DSERModel(nn.Module):
             mask = torch.arange(n_frames, device=features.device)[None, :] < real[:, None]  # (B, T)
         if self.head_kind == "utterance":
             weights = mask.float().unsqueeze(-1)
-            average = lambda x: (x * weights).sum(1) / weights.sum(1)  # noqa: E731  (B, T, C) -> (B, C)
+            average = lambda x: (x * weights).sum(1) / weights.sum(1)
             return Output(alpha=concentration(self.head(self._pooled(features, average))))
         return Output(alpha=concentration(self.head(self._pooled(features, self.smooth))), mask=mask)  # (B, T, 6)
 
@@ -148,7 +148,7 @@ class DSERModel(nn.Module):
         alpha = self(torch.cat([audio[:, s * self.hop: (s + frames) * self.hop] for s in starts])).alpha  # (C, L, 6)
         length = alpha.shape[1]
         ramp = torch.minimum(torch.arange(1, length + 1), torch.arange(length, 0, -1)).float()[:, None]
-        pad = lambda x, s: nn.functional.pad(x, (0, 0, s, total - s - length))  # noqa: E731  place at frame s
+        pad = lambda x, s: nn.functional.pad(x, (0, 0, s, total - s - length))
         summed = sum(pad(a * ramp, s) for s, a in zip(starts, alpha))
         weight = sum(pad(ramp, s) for s in starts)
         return summed / weight

@@ -7,25 +7,25 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from dser.emotions import EMOTIONS
-from training.ml.checkpoint import Metadata, load_backbone, save_checkpoint
 from dser.audio import load_audio
-from training.ml.data import Augment, find_utterances, label_index, pad_batch, split_by_speaker
-from training.ml.dirichlet import cross_entropy_loss, dirichlet_nll_loss
-from training.ml.plots import save_history
-from training.ml.model import DSERModel
-from training.ml.optim import linear_lr, moving_average, take_step
+from emotion.checkpoint import Metadata, load_backbone, save_checkpoint
+from emotion.data import Augment, find_utterances, label_index, pad_batch, split_by_speaker
+from emotion.dirichlet import cross_entropy_loss, dirichlet_nll_loss
+from emotion.metrics import classification_scores
+from emotion.model import DSERModel
+from emotion.optim import linear_lr, moving_average, take_step
+from emotion.plots import save_history
 
 
 @dataclass
 class Stage1Config:
     backbone: str = "facebook/wav2vec2-base"  # hub id, local directory, or "tiny"
     freeze_feature_encoder: bool = True
-    level_input: bool = True  # head options: training.ml.model
+    level_input: bool = True  # head options: emotion.model
     stats_pooling: bool = True
     loss: str = "ce"  # "ce" or "dirichlet"
     smoothing: float = 0.1  # label smoothing for the Dirichlet loss
-    nll_beta: float = 0.0  # Dirichlet loss: weight samples by sum(alpha)^-beta (training.ml.dirichlet)
+    nll_beta: float = 0.0  # Dirichlet loss: weight samples by sum(alpha)^-beta (emotion.dirichlet)
     epochs: int = 10
     batch_size: int = 16
     lr: float = 5e-5  # decays linearly to lr_end
@@ -64,16 +64,6 @@ def evaluate_utterances(model: DSERModel, audio: list[np.ndarray], labels: list[
     return classification_scores(labels, predictions)
 
 
-def classification_scores(labels: list[int], predictions) -> dict:
-    """Accuracy, per-emotion recall and the confusion matrix (rows: truth, columns: prediction)."""
-    confusion = np.zeros((len(EMOTIONS), len(EMOTIONS)), int)
-    for truth, guess in zip(labels, predictions):
-        confusion[truth, guess] += 1
-    recall = {EMOTIONS[k]: float(confusion[k, k] / confusion[k].sum()) for k in range(len(EMOTIONS)) if confusion[k].sum()}
-    return {"accuracy": float(np.trace(confusion) / max(1, len(labels))), "recall": recall,
-            "confusion": confusion.tolist()}
-
-
 def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool = True) -> dict:
     """Train on the labelled utterances below `data`; keep the best validation checkpoint in `out`."""
     torch.manual_seed(config.seed)
@@ -84,7 +74,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     train, val = split_by_speaker(utterances, config.val_fraction, config.seed)
     if not val:
         raise ValueError("validation needs at least two speakers")
-    load = lambda items: [load_audio(u.path) for u in tqdm(items, desc="load audio", disable=not progress)]  # noqa: E731
+    load = lambda items: [load_audio(u.path) for u in tqdm(items, desc="load audio", disable=not progress)]
     train_audio, val_audio = load(train), load(val)
     train_labels, val_labels = [label_index(u.emotion) for u in train], [label_index(u.emotion) for u in val]
 

@@ -1,4 +1,4 @@
-"""`python -m training` end to end on a small generated corpus: every command, both losses."""
+"""`python -m emotion` end to end on a small generated corpus: every command, both losses."""
 import json
 import shutil
 import subprocess
@@ -9,10 +9,10 @@ import pytest
 from corpus.sources.demo import DemoCorpus, write_dialogue_audio
 from dser.audio import load_audio
 from dser.emotions import EMOTIONS
-from training.__main__ import main
-from training.ml.checkpoint import load_checkpoint
-from training.ml.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-from training.ml.evaluate import predict_timeline
+from emotion.__main__ import main
+from emotion.checkpoint import load_checkpoint
+from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from emotion.evaluate import predict_timeline
 
 TINY = ["--backbone", "tiny", "--no-freeze-feature-encoder", "--batch-size", "8", "--lr", "1e-3"]
 
@@ -115,9 +115,13 @@ def test_misuse_gets_a_clear_error(workspace, capsys):
     assert "no CREMA-D, RAVDESS or JL-corpus" in capsys.readouterr().err
 
 
-def test_the_module_has_help():
-    result = subprocess.run([sys.executable, "-m", "training", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "train-ser" in result.stdout and "predict" in result.stdout
+def test_the_library_has_one_cli_with_six_subcommands():
+    """`python -m emotion --help` lists them all; the ML engineers' app has no CLI of its own."""
+    result = subprocess.run([sys.executable, "-m", "emotion", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "{train-ser,label-windows,train-seq,train-dpo,evaluate,predict}" in result.stdout
+    gone = subprocess.run([sys.executable, "-m", "training", "--help"], capture_output=True, text=True)
+    assert gone.returncode != 0 and "cannot be directly executed" in gone.stderr
 
 
 def test_the_embedded_default_checkpoints_load_offline_and_predict(demo_corpus):

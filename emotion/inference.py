@@ -6,11 +6,12 @@ the last window, cut short by the clip's end, is zero-padded and its padding mas
 import numpy as np
 import torch
 
+from dser.audio import SAMPLE_RATE
 from dser.timeline import Timeline, frame_times
 from dser.windows import WindowParams
-from dser.audio import SAMPLE_RATE
-from training.ml.dirichlet import dirichlet_mean
-from training.ml.model import DSERModel
+from emotion.dirichlet import dirichlet_mean
+from emotion.model import DSERModel
+
 
 def window_batch(samples: np.ndarray, params: WindowParams) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
     """(N, window samples) audio, (N,) real lengths, (N,) centre times for every window."""

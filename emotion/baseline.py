@@ -85,8 +85,6 @@ def features(samples: np.ndarray) -> np.ndarray:
 class Baseline:
     model: object
 
-    NAME = "baseline: MFCC, pitch and energy statistics + logistic regression"
-
     @classmethod
     def fit(cls, audio: list[np.ndarray], labels: list[int]) -> "Baseline":
         classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=1.0))
