@@ -53,15 +53,19 @@ class NextOut(Schema):
     expires_at: datetime = Field(description="Answer before this, or the slot goes to someone else.")
 
 
+# The answers an annotator can give: the model's choices, nothing re-listed here.
+Choice = Literal[tuple(Judgment.Choice.values)]
+
+
 class JudgmentIn(Schema):
     comparison: int
-    choice: Literal["left", "right", "tie", "both_poor"]
+    choice: Choice
     watched_to_end: bool
     time_ms: int = Field(ge=0)
 
 
 class ChangeIn(Schema):
-    choice: Literal["left", "right", "tie", "both_poor"]
+    choice: Choice
 
 
 class JudgmentOut(Schema):

@@ -37,6 +37,11 @@ class Judgment(models.Model):
         TIE = "tie", "no preference"
         BOTH_POOR = "both_poor", "both poor"
 
+    # The answer buttons of the annotation page, in its order, each with its keys (the first
+    # is shown on the button); the page's script reads both from the buttons.
+    ANSWER_KEYS = {Choice.LEFT: ("1", "ArrowLeft"), Choice.TIE: ("0", "ArrowDown"), Choice.BOTH_POOR: ("x",),
+                   Choice.RIGHT: ("2", "ArrowRight")}
+
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgments")
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments")
     lease = models.OneToOneField(Lease, on_delete=models.PROTECT, related_name="judgment")

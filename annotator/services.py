@@ -1,5 +1,5 @@
 """Annotation: serving comparisons under leases, taking judgments, history and progress.
-The page and the API call these and nothing else.
+The page and the API call these and nothing else (the dashboard is annotator/dashboard.py).
 
 A comparison has `overlap` slots (its batches' overlap, else DSER_OVERLAP). Each lease takes
 one: for good once answered, until it expires while unanswered. Serving locks the candidate
@@ -8,7 +8,6 @@ annotators serving at once never both take its last slot.
 """
 from dataclasses import dataclass
 from datetime import timedelta
-from statistics import median
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,15 +16,12 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
 from annotator.models import Judgment, Lease
-from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
 from annotator.stats.marks import difference_marks
-from annotator.stats.ranking import bradley_terry
 from corpus.models import Clip
-from rendering.models import Comparison, RenderBatch, Status
-
+from dser.jobs import Status
+from rendering.models import Comparison, RenderBatch
 
 CANDIDATE_PAGE = 50
-CONTROL_PASS_ACCURACY = 0.7  # below this share of controls right, an annotator is flagged
 
 
 class Refused(Exception):
@@ -165,67 +161,3 @@ def progress(user) -> Progress:
 def may_watch(user, comparison_id: int) -> bool:
     """Annotators see only the videos of comparisons served to them."""
     return Lease.objects.filter(annotator=user, comparison_id=comparison_id).exists()
-
-
-# The admins' dashboard --------------------------------------------------------------------
-
-def dashboard_figures(days: int = 14) -> dict:
-    """Everything the dashboard shows, from the judgments in the database."""
-    judgments = list(Judgment.objects.select_related("annotator", "comparison"))
-    since = (timezone.now() - timedelta(days=days - 1)).date()
-    per_day = {since + timedelta(days=i): 0 for i in range(days)}
-    per_annotator: dict[str, dict] = {}
-    by_comparison: dict[int, dict[str, str]] = {}
-    for judgment in judgments:
-        day = timezone.localtime(judgment.created_at).date()
-        if day in per_day:
-            per_day[day] += 1
-        row = per_annotator.setdefault(judgment.annotator.username, {"count": 0, "times": [], "too_fast": 0,
-                                                                     "controls": 0, "controls_right": 0})
-        row["count"] += 1
-        row["times"].append(judgment.response_ms)
-        row["too_fast"] += judgment.response_ms < (judgment.comparison.duration_s or 0) * 1000
-        if judgment.control_correct is not None:
-            row["controls"] += 1
-            row["controls_right"] += judgment.control_correct
-        if not judgment.comparison.is_control:
-            by_comparison.setdefault(judgment.comparison_id, {})[judgment.annotator.username] = judgment.choice
-    overlapping = [answers for answers in by_comparison.values() if len(answers) >= 2]
-    agreement = agreement_by_annotator(overlapping)
-    annotators = []
-    for name, row in sorted(per_annotator.items()):
-        accuracy = row["controls_right"] / row["controls"] if row["controls"] else None
-        annotators.append({"name": name, "count": row["count"], "median_s": median(row["times"]) / 1000,
-                           "too_fast": row["too_fast"], "controls": row["controls"], "control_accuracy": accuracy,
-                           "agreement": agreement.get(name),
-                           "flagged": accuracy is not None and accuracy < CONTROL_PASS_ACCURACY})
-    return {"per_day": list(per_day.items()), "annotators": annotators, "judgments": len(judgments),
-            "control_pass": CONTROL_PASS_ACCURACY,
-            "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
-            "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(judgments)}
-
-
-def control_accuracy_by_annotator() -> dict[int, float]:
-    """Annotator id -> share of the controls they answered with the known better side."""
-    rows = (Judgment.objects.filter(comparison__is_control=True).values("annotator")
-            .annotate(total=Count("pk"), right=Count("pk", filter=Q(choice=F("comparison__control_answer")))))
-    return {row["annotator"]: row["right"] / row["total"] for row in rows}
-
-
-def clip_rankings(judgments: list[Judgment]) -> list[dict]:
-    """Per clip, its sequences ranked by Bradley-Terry from the left/right votes (ties and
-    "both poor" carry no preference), with the votes behind each."""
-    by_clip: dict[int, list[Judgment]] = {}
-    for judgment in judgments:
-        if not judgment.comparison.is_control:
-            by_clip.setdefault(judgment.comparison.clip_id, []).append(judgment)
-    rankings = []
-    for clip_id, votes in sorted(by_clip.items()):
-        wins = [(j.preferred.pk, (j.right if j.preferred == j.left else j.left).pk) for j in votes if j.preferred]
-        sequences = sorted({s for j in votes for s in (j.left_id, j.right_id)})
-        won = {pk: sum(w == pk for w, _ in wins) for pk in sequences}
-        lost = {pk: sum(loser == pk for _, loser in wins) for pk in sequences}
-        rankings.append({"clip": votes[0].comparison.clip, "votes": len(votes), "ranking": [
-            {"sequence": pk, "score": score, "won": won[pk], "lost": lost[pk]}
-            for pk, score in bradley_terry(sequences, wins)]})
-    return rankings

@@ -21,9 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.processes import start_worker, stop  # noqa: E402
+from benchmarks.processes import start_worker, stop
+from rendering.face.options import RenderOptions
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = "redis://127.0.0.1:6379/11"  # each benchmark its own Redis database
 
 
 def configure(scratch: Path, size: int) -> dict:
@@ -40,8 +41,8 @@ def configure(scratch: Path, size: int) -> dict:
 def base_size_checkpoint(directory: Path) -> Path:
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
-    from training.ml.checkpoint import Metadata, save_checkpoint
-    from training.ml.model import DSERModel
+    from emotion.checkpoint import Metadata, save_checkpoint
+    from emotion.model import DSERModel
 
     model = DSERModel(Wav2Vec2Model(Wav2Vec2Config()), "utterance")  # wav2vec2-base's shape
     return save_checkpoint(model, directory, Metadata(stage=1, head="utterance", provenance={"note": "benchmark"}))
@@ -51,21 +52,23 @@ def run_batch(checkpoint: Path, processes: int, seed: int, env: dict, scratch: P
     import redis
     from django.db.models import Sum
 
-    from rendering import services
+    from rendering.batches import batch_counts
     from rendering.models import Render, RenderBatch
+    from rendering.options import ScheduleOptions
+    from rendering.scheduling import schedule_batch
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     worker = start_worker(env, f"bench-{processes}", "default,inference,render", processes,
                           scratch / f"worker-{processes}-{seed}.log")
     try:
         started = time.perf_counter()
-        batch = services.schedule_batch(checkpoint=str(checkpoint), dataset="bench", seed=seed)
+        batch = schedule_batch(ScheduleOptions(checkpoint=str(checkpoint), dataset="bench", seed=seed))
         while RenderBatch.objects.get(pk=batch.pk).state == RenderBatch.State.RUNNING:
             time.sleep(0.2)
         wall = time.perf_counter() - started
     finally:
         stop(worker)
-    counts = services.batch_counts(batch)
+    counts = batch_counts(batch)
     if counts["failures"]:
         raise RuntimeError(f"batch {batch.pk} had failures: {counts['failures']}")
     work = sum(filter(None, [
@@ -80,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--size", type=int, default=256, help="video size in pixels")
+    parser.add_argument("--size", type=int, default=RenderOptions.size, help="video size in pixels")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -88,7 +91,7 @@ def main() -> None:
         env = configure(scratch, args.size)
         from django.core.management import call_command
 
-        from training.ml.defaults import DEFAULT_STAGE1
+        from emotion.defaults import DEFAULT_STAGE1
 
         call_command("migrate", verbosity=0)
         call_command("make_demo_corpus", str(scratch / "corpus"), "--clips", str(args.clips), "--voices", "0")

@@ -26,7 +26,10 @@ from rendering.face import lipsync
 from rendering.face.animation import animate
 from rendering.face.avatar import load_avatar
 from rendering.face.encode import encode_video
+from rendering.face.options import RenderOptions
 from rendering.face.render import FaceRenderer
+
+FPS = RenderOptions.fps
 
 LINE = "Or! Or, we could go to the bank, close our accounts and cut them off at the source."
 
@@ -44,7 +47,7 @@ def one_run(audio: Path, target: Path, size: int, msaa: bool) -> dict[str, float
     timeline = Timeline(np.linspace(0, duration, 6), [one_hot(e) for e in EMOTIONS])
     lipsync._cache.clear()  # a clip's first sequence pays for the phoneme analysis
     t0 = time.perf_counter()
-    lipsync.mouth(samples, rate, 25.0, frame_count(duration, 25.0))
+    lipsync.mouth(samples, rate, FPS, frame_count(duration, FPS))
     t1 = time.perf_counter()
     animation = animate(samples, rate, timeline)
     t2 = time.perf_counter()
@@ -64,7 +67,7 @@ def one_run(audio: Path, target: Path, size: int, msaa: bool) -> dict[str, float
                 yield frame
 
     t4 = time.perf_counter()
-    encode_video(frames(), animation.n_frames, (size, size), 25.0, audio, target)
+    encode_video(frames(), animation.n_frames, (size, size), FPS, audio, target)
     video = time.perf_counter() - t4
     return {
         "phoneme analysis (once per clip)": t1 - t0, "animation (per sequence)": t2 - t1,
@@ -76,7 +79,7 @@ def one_run(audio: Path, target: Path, size: int, msaa: bool) -> dict[str, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--size", type=int, default=RenderOptions.size)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--msaa", action="store_true")
     args = parser.parse_args()

@@ -28,6 +28,18 @@ class DurationFilter(admin.SimpleListFilter):
         return queryset.filter(condition)
 
 
+# What apps downstream add to the clip pages (the corpus app knows nothing of them), through
+# `extend_clip_admin`: rendering adds "Schedule renders…" and a link to a clip's sequences.
+_EXTRA_ACTIONS: list = []
+_EXTRA_READONLY_FIELDS: list = []
+
+
+def extend_clip_admin(actions=(), readonly_fields=()) -> None:
+    """Add admin actions and read-only fields (callables) to the clip pages."""
+    _EXTRA_ACTIONS.extend(action for action in actions if action not in _EXTRA_ACTIONS)
+    _EXTRA_READONLY_FIELDS.extend(field for field in readonly_fields if field not in _EXTRA_READONLY_FIELDS)
+
+
 class ExcludeForm(forms.Form):
     reason = forms.CharField(
         max_length=500, initial="background laughter",
@@ -41,8 +53,14 @@ class ClipAdmin(admin.ModelAdmin):
     list_filter = ("status", "failure_kind", "dataset", "split", DurationFilter, "label")
     search_fields = ("key", "transcript", "speaker")
     readonly_fields = ("source_path", "audio", "audio_player", "duration_s", "failure_kind", "created_at", "updated_at")
-    actions = ("exclude_clips", "restore_clips")
     list_per_page = 50
+
+    @property
+    def actions(self):
+        return ("exclude_clips", "restore_clips", *_EXTRA_ACTIONS)
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *_EXTRA_READONLY_FIELDS)
 
     def has_add_permission(self, request):
         return False  # clips come in through import_meld / import_audio, which extract the audio

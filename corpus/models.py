@@ -1,6 +1,7 @@
 from django.db import models
 
 from corpus.sources.media import FAILURE_KINDS
+from dser import media
 
 
 class Clip(models.Model):
@@ -28,7 +29,7 @@ class Clip(models.Model):
     )
     metadata = models.JSONField(default=dict, blank=True, help_text="Other source fields (season, episode, times).")
     source_path = models.CharField(max_length=1024, help_text="The media file the clip was imported from.")
-    audio = models.FileField(upload_to="clips/", max_length=512, blank=True, help_text="16 kHz mono WAV.")
+    audio = models.FileField(upload_to=f"{media.CLIPS}/", max_length=512, blank=True, help_text="16 kHz mono WAV.")
     duration_s = models.FloatField(null=True, blank=True, help_text="Length of the audio in seconds.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY, db_index=True)
     failure_kind = models.CharField(

@@ -10,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from tqdm import tqdm
 
 from corpus.models import Clip
 from corpus.sources.clips import ClipSource
 from corpus.sources.media import ExtractedAudio, MediaError, extract_wav
+from dser import media
 
 
 @dataclass
@@ -33,10 +33,6 @@ class ImportSummary:
         width = max(len(name) for name, _ in rows)
         lines = [f"{name:<{width}}  {count:>6}" for name, count in rows]
         return "\n".join(lines + [f"note: {note}" for note in self.notes])
-
-
-def _wav_path(dataset: str, key: str) -> Path:
-    return Path("clips") / dataset / f"{key}.wav"
 
 
 def _extract(source_and_target: tuple[ClipSource, Path]) -> ExtractedAudio | MediaError:
@@ -66,8 +62,7 @@ def import_clips(
         else:
             summary.skipped_existing += 1
 
-    media_root = Path(settings.MEDIA_ROOT)
-    jobs_in = [(source, media_root / _wav_path(dataset, source.key)) for source in todo]
+    jobs_in = [(source, media.media_path(media.clip_audio(dataset, source.key))) for source in todo]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         outcomes = pool.map(_extract, jobs_in)
         bar = tqdm(zip(todo, outcomes), total=len(todo), desc=f"import {dataset}", unit="clip", disable=not show_progress)
@@ -78,7 +73,7 @@ def import_clips(
                               audio="", duration_s=None)
             else:
                 fields.update(status=Clip.Status.READY, failure_kind="", status_reason="", duration_s=outcome.duration_s,
-                              audio=str(_wav_path(dataset, source.key)))
+                              audio=media.clip_audio(dataset, source.key))
             if _save(dataset, source.key, fields, replace=source.key in existing):
                 if isinstance(outcome, MediaError):
                     summary.failed[outcome.kind] += 1

@@ -6,6 +6,8 @@ import dj_database_url
 
 from dser.env import env_bool, env_int, env_list, env_str
 from dser.secret_key import load_secret_key
+from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
+from rendering.face.options import RenderOptions
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DSER_VAR_DIR", str(BASE_DIR / "var")))
@@ -127,10 +129,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # The stage-1 emotion model that makes the sequences annotators compare: a checkpoint
-# directory (default: the embedded one, training/checkpoints/stage1).
-STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(BASE_DIR / "training" / "checkpoints" / "stage1"))
+# directory (default: the embedded one, emotion/checkpoints/stage1).
+STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(DEFAULT_STAGE1))
 # The stage-2 model DPO runs start from (policy and frozen reference), unless a run names another.
-STAGE2_CHECKPOINT = env_str("DSER_STAGE2_CHECKPOINT", str(BASE_DIR / "training" / "checkpoints" / "stage2"))
+STAGE2_CHECKPOINT = env_str("DSER_STAGE2_CHECKPOINT", str(DEFAULT_STAGE2))
 
 # Render jobs. A running item whose worker shows no sign of life for JOB_STALE_S may be
 # taken over by another worker; a failing item is tried JOB_MAX_ATTEMPTS times, waiting
@@ -153,9 +155,9 @@ CHANGE_WINDOW_S = env_int("DSER_CHANGE_WINDOW_S", 600)
 # Rendering: a glTF 2.0 head with ARKit-named morph targets; empty = the default Face Cap
 # head from the openfacefx wheel (see README, "Avatar licence").
 AVATAR_PATH = env_str("DSER_AVATAR", "")
-RENDER_SIZE = env_int("DSER_RENDER_SIZE", 256)
-RENDER_FPS = env_int("DSER_RENDER_FPS", 25)
-RENDER_MSAA = env_bool("DSER_RENDER_MSAA", False)
+RENDER_SIZE = env_int("DSER_RENDER_SIZE", RenderOptions.size)
+RENDER_FPS = env_int("DSER_RENDER_FPS", int(RenderOptions.fps))
+RENDER_MSAA = env_bool("DSER_RENDER_MSAA", RenderOptions.msaa)
 
 LOGGING = {
     "version": 1,

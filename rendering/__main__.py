@@ -12,13 +12,15 @@ from pathlib import Path
 from rendering.face.animation import AnimationError
 from rendering.face.avatar import AvatarError
 from rendering.face.encode import EncodeError
+from rendering.face.options import RenderOptions
 from rendering.face.render import RenderError
-from rendering.face.video import RenderInputError, RenderOptions, load_timeline, render_pair, render_stills, render_video
+from rendering.face.video import RenderInputError, load_timeline, render_pair, render_stills, render_video
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--size", type=int, default=256, help="frame width and height in pixels (default 256)")
-    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (default 25)")
+    parser.add_argument("--size", type=int, default=RenderOptions.size,
+                        help=f"frame width and height in pixels (default {RenderOptions.size})")
+    parser.add_argument("--fps", type=float, default=RenderOptions.fps, help=f"frames per second (default {RenderOptions.fps:g})")
     parser.add_argument("--msaa", action="store_true", help="4x anti-aliasing (about twice as slow)")
     parser.add_argument("--avatar", type=Path, help="glTF head with ARKit blendshapes (default: Face Cap head)")
     parser.add_argument("--seed", type=int, default=0, help="seed of blinks and head sway")

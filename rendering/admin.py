@@ -7,11 +7,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from corpus.admin import ClipAdmin
+from corpus.admin import extend_clip_admin
 from dser.emotions import EMOTION_COLOURS, EMOTIONS
-from rendering import services
+from dser.jobs import Status
+from dser.windows import PARAM_HIGH_S, PARAM_LOW_S
+from rendering import batches
 from rendering.forms import ScheduleForm
-from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
+from rendering.models import JOB_MODELS, BatchClip, Comparison, EmotionSequence, Render, RenderBatch
+from rendering.scheduling import schedule_batch
 
 
 def admin_link(obj, text=None) -> str:
@@ -50,7 +53,7 @@ def timeline_svg(sequence: EmotionSequence, width: int = 360, height: int = 72) 
 
 @admin.action(description="Retry the selected failed items", permissions=["change"])
 def retry_items(modeladmin, request, queryset):
-    count = services.retry(list(queryset.filter(status__in=(Status.FAILED, Status.CANCELLED))))
+    count = batches.retry(list(queryset.filter(status__in=(Status.FAILED, Status.CANCELLED))))
     modeladmin.message_user(request, f"Retrying {count} item(s).", messages.SUCCESS)
 
 
@@ -72,7 +75,7 @@ class RenderBatchAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     actions = ("retry_failed", "cancel_batches")
     readonly_fields = ("state", "summary", "checkpoint", "checkpoint_hash", "dataset", "split", "clip_ids", "limit",
-                       "sequences_per_clip", "param_low_s", "param_high_s", "min_distance_s", "seed", "pairs_per_clip",
+                       "sequences_per_clip", "min_distance_s", "seed", "pairs_per_clip",
                        "created_by", "created_at", "finished_at")
     fields = readonly_fields + ("priority",)
 
@@ -93,23 +96,24 @@ class RenderBatchAdmin(admin.ModelAdmin):
         form = ScheduleForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
-                batch = services.schedule_batch(created_by=request.user, **form.schedule_options())
+                batch = schedule_batch(form.schedule_options(), created_by=request.user)
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
                 self.message_user(request, f"Scheduled {batch}: {batch.batch_clips.count()} clip(s).", messages.SUCCESS)
                 return redirect("admin:rendering_renderbatch_change", batch.pk)
         context = {**self.admin_site.each_context(request), "title": "Schedule renders", "form": form,
+                   "param_low_s": PARAM_LOW_S, "param_high_s": PARAM_HIGH_S,
                    "opts": self.model._meta, "clip_count": len(form["clip_ids"].value().split(",")) if
                    form["clip_ids"].value() else None}
         return TemplateResponse(request, "admin/rendering/renderbatch/schedule.html", context)
 
     def retry_view(self, request, pk):
-        return self._act_on_batch(request, pk, lambda batch: f"Retrying {services.retry(services.failed_items(batch))} "
+        return self._act_on_batch(request, pk, lambda batch: f"Retrying {batches.retry(batches.failed_items(batch))} "
                                                             "failed item(s).")
 
     def cancel_view(self, request, pk):
-        return self._act_on_batch(request, pk, lambda batch: services.cancel(batch) or f"Cancelled {batch}.")
+        return self._act_on_batch(request, pk, lambda batch: batches.cancel(batch) or f"Cancelled {batch}.")
 
     def _act_on_batch(self, request, pk, act):
         batch = get_object_or_404(RenderBatch, pk=pk)
@@ -125,7 +129,7 @@ class RenderBatchAdmin(admin.ModelAdmin):
     def _counts(batch: RenderBatch) -> dict:
         """The batch's counts, counted once per page even though several columns show them."""
         if not hasattr(batch, "_counts"):
-            batch._counts = services.batch_counts(batch)
+            batch._counts = batches.batch_counts(batch)
         return batch._counts
 
     @admin.display(description="progress")
@@ -146,27 +150,26 @@ class RenderBatchAdmin(admin.ModelAdmin):
     def summary(self, batch: RenderBatch) -> str:
         """Counts by status with links to the items, then every failure with its reason."""
         counts = self._counts(batch)
-        models = {"clips": (BatchClip, "batch__id__exact"), "renders": (Render, "sequence__batches__id__exact"),
-                  "comparisons": (Comparison, "batches__id__exact")}
         rows = format_html_join("", "<tr><th>{}</th>{}</tr>", (
-            (name, format_html_join("", "<td>{}</td>", ((changelist_link(
-                model, f"{n} {status}", **{key: batch.pk, "status__exact": status}),) for status, n in counts[name].items())))
-            for name, (model, key) in models.items()))
+            (model.label, format_html_join("", "<td>{}</td>", ((changelist_link(
+                model, f"{n} {status}", **{f"{model.to_batches}__id__exact": batch.pk, "status__exact": status}),)
+                for status, n in counts[model.label].items())))
+            for model in JOB_MODELS))
         failures = format_html_join("", "<li>{}: {}</li>", ((admin_link(item), item.error)
-                                                          for item in services.failed_items(batch)))
+                                                          for item in batches.failed_items(batch)))
         return format_html('<progress max="100" value="{}"></progress> {}% · {} sequences<table>{}</table>'
                            "<ul>{}</ul>", round(counts["progress"] * 100), round(counts["progress"] * 100),
                            counts["sequences"], rows, failures)
 
     @admin.action(description="Retry the failed items of the selected batches", permissions=["change"])
     def retry_failed(self, request, queryset):
-        count = sum(services.retry(services.failed_items(batch)) for batch in queryset)
+        count = sum(batches.retry(batches.failed_items(batch)) for batch in queryset)
         self.message_user(request, f"Retrying {count} failed item(s).", messages.SUCCESS)
 
     @admin.action(description="Cancel the selected batches", permissions=["change"])
     def cancel_batches(self, request, queryset):
         for batch in queryset.filter(state=RenderBatch.State.RUNNING):
-            services.cancel(batch)
+            batches.cancel(batch)
         self.message_user(request, "Cancelled: nothing new starts; running items finish.", messages.SUCCESS)
 
 
@@ -255,6 +258,4 @@ def clip_sequences(clip) -> str:
     return changelist_link(EmotionSequence, "sequences of this clip", clip__id__exact=clip.pk)
 
 
-# The corpus app knows nothing of rendering; rendering adds its action and link to the clip pages.
-ClipAdmin.actions = (*ClipAdmin.actions, schedule_renders)
-ClipAdmin.readonly_fields = (*ClipAdmin.readonly_fields, clip_sequences)
+extend_clip_admin(actions=[schedule_renders], readonly_fields=[clip_sequences])

@@ -1,38 +1,37 @@
+from dataclasses import fields
+
 from django import forms
 from django.conf import settings
 
-from dser.windows import DEFAULT_MIN_DISTANCE_S
+from rendering.options import DEFAULTS, MAX_SEQUENCES, SUGGESTED_CONTROLS, ScheduleOptions
 
 
 class ScheduleForm(forms.Form):
-    """What an admin chooses when scheduling renders (the same options as schedule_renders)."""
+    """What an admin chooses when scheduling renders (ScheduleOptions, as schedule_renders)."""
 
     dataset = forms.CharField(required=False, help_text="Only clips of this dataset (blank: any).")
     split = forms.CharField(required=False, help_text="Only clips of this split (blank: any).")
     clip_ids = forms.CharField(required=False, widget=forms.HiddenInput)
     limit = forms.IntegerField(required=False, min_value=1, help_text="At most this many clips.")
     checkpoint = forms.CharField(required=False, help_text=f"Stage-1 checkpoint (blank: {settings.STAGE1_CHECKPOINT}).")
-    sequences = forms.IntegerField(initial=5, min_value=2, max_value=10, help_text="Sequences per clip.")
+    sequences = forms.IntegerField(initial=DEFAULTS.sequences, min_value=2, max_value=MAX_SEQUENCES,
+                                   help_text="Sequences per clip.")
     pairs = forms.IntegerField(required=False, min_value=1, help_text="Comparisons per clip (blank: every pair).")
-    min_distance_s = forms.FloatField(initial=DEFAULT_MIN_DISTANCE_S, min_value=0.0,
+    min_distance_s = forms.FloatField(initial=DEFAULTS.min_distance_s, min_value=0.0,
                                       help_text="No two (window, stride) pairs closer than this, in seconds.")
-    seed = forms.IntegerField(initial=0)
-    priority = forms.IntegerField(initial=5, min_value=0, max_value=9, help_text="0 lowest, 9 highest.")
-    controls = forms.FloatField(initial=0.1, min_value=0.0, max_value=1.0,
+    seed = forms.IntegerField(initial=DEFAULTS.seed)
+    priority = forms.IntegerField(initial=DEFAULTS.priority, min_value=0, max_value=9, help_text="0 lowest, 9 highest.")
+    controls = forms.FloatField(initial=SUGGESTED_CONTROLS, min_value=0.0, max_value=1.0,
                                 help_text="Share of clips that also get a control comparison (a known answer).")
     overlap = forms.IntegerField(required=False, min_value=1, max_value=20,
                                  help_text=f"Annotators per comparison (blank: {settings.OVERLAP}).")
 
-    def clean_clip_ids(self) -> list[int]:
+    def clean_clip_ids(self) -> tuple[int, ...]:
         raw = self.cleaned_data["clip_ids"]
         try:
-            return [int(pk) for pk in raw.split(",") if pk.strip()]
+            return tuple(int(pk) for pk in raw.split(",") if pk.strip())
         except ValueError:
             raise forms.ValidationError("clip ids must be numbers") from None
 
-    def schedule_options(self) -> dict:
-        data = self.cleaned_data
-        return {"dataset": data["dataset"], "split": data["split"], "clip_ids": data["clip_ids"],
-                "limit": data["limit"], "checkpoint": data["checkpoint"], "sequences": data["sequences"],
-                "pairs": data["pairs"], "seed": data["seed"], "priority": data["priority"],
-                "min_distance_s": data["min_distance_s"], "controls": data["controls"], "overlap": data["overlap"]}
+    def schedule_options(self) -> ScheduleOptions:
+        return ScheduleOptions(**{field.name: self.cleaned_data[field.name] for field in fields(ScheduleOptions)})

@@ -8,6 +8,7 @@ the same item at once, and a claim whose worker died goes stale and can be taken
 """
 import uuid
 from datetime import timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -15,23 +16,21 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from corpus.models import Clip
+from dser import media
+from dser.jobs import Status
 from dser.timeline import Timeline
 from dser.windows import WindowParams
-
-
-class Status(models.TextChoices):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-UNFINISHED = (Status.PENDING, Status.RUNNING)
+from rendering.options import DEFAULTS
 
 
 class Job(models.Model):
-    """An item a worker does once: claimed, worked on while it beats, then done or failed."""
+    """An item a worker does once: claimed, worked on while it beats, then done or failed.
+    Each kind says which task works on it, which batches want it and when it may start."""
+
+    task_name: ClassVar[str]  # the Celery task that works on an item of this kind
+    label: ClassVar[str]  # its name in a batch's counts
+    to_batches: ClassVar[str]  # ORM path from an item to the batches that want it
+    from_batches: ClassVar[str]  # and back, from a batch to its items of this kind
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -65,6 +64,20 @@ class Job(models.Model):
         return bool(cls.objects.filter(pk=pk, claim=token, status=Status.RUNNING).update(
             claim=None, updated_at=timezone.now(), **fields))
 
+    @classmethod
+    def batches_wanting(cls, pk: int) -> models.QuerySet:
+        """The batches that want item `pk` (batches share items)."""
+        return RenderBatch.objects.filter(**{f"{cls.from_batches}__pk": pk})
+
+    @classmethod
+    def wanted_by(cls, batches) -> models.QuerySet:
+        """The items of this kind that any of `batches` wants (one row per item and batch)."""
+        return cls.objects.filter(**{f"{cls.to_batches}__in": batches})
+
+    def can_start(self) -> bool:
+        """Whether what the item is made from exists, so its task may be enqueued."""
+        return True
+
 
 class RenderBatch(models.Model):
     """What an admin scheduled: which clips, with which model, how many sequences and pairs."""
@@ -80,15 +93,14 @@ class RenderBatch(models.Model):
     limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many clips.")
     checkpoint = models.CharField(max_length=1024, help_text="Stage-1 checkpoint directory.")
     checkpoint_hash = models.CharField(max_length=64, help_text="sha256 of the checkpoint's weights and metadata.")
-    sequences_per_clip = models.PositiveSmallIntegerField(default=5)
-    param_low_s = models.FloatField(default=0.25, help_text="Window and stride are drawn from [low, high] s.")
-    param_high_s = models.FloatField(default=1.25)
-    min_distance_s = models.FloatField(default=0.15, help_text="No two (window, stride) pairs closer than this.")
-    seed = models.BigIntegerField(default=0)
+    sequences_per_clip = models.PositiveSmallIntegerField(default=DEFAULTS.sequences)
+    min_distance_s = models.FloatField(default=DEFAULTS.min_distance_s,
+                                       help_text="No two (window, stride) pairs closer than this.")
+    seed = models.BigIntegerField(default=DEFAULTS.seed)
     pairs_per_clip = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Comparisons per clip, chosen reproducibly (blank: every pair).")
-    priority = models.PositiveSmallIntegerField(default=5, help_text="0 (lowest) to 9 (highest).")
-    controls = models.FloatField(default=0.0, help_text="Share of clips that also get a control comparison.")
+    priority = models.PositiveSmallIntegerField(default=DEFAULTS.priority, help_text="0 (lowest) to 9 (highest).")
+    controls = models.FloatField(default=DEFAULTS.controls, help_text="Share of clips that also get a control comparison.")
     overlap = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Annotators per comparison (blank: the DSER_OVERLAP setting).")
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
@@ -110,6 +122,10 @@ class RenderBatch(models.Model):
 class BatchClip(Job):
     """One clip's inference step in a batch: its sequences from the stage-1 model."""
 
+    task_name = "rendering.tasks.generate_sequences"
+    label = "clips"
+    to_batches, from_batches = "batch", "batch_clips"
+
     batch = models.ForeignKey(RenderBatch, on_delete=models.CASCADE, related_name="batch_clips")
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="batch_clips")
     inference_seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the model's forward passes.")
@@ -128,8 +144,6 @@ class EmotionSequence(models.Model):
 
     class Kind(models.TextChoices):
         MODEL = "model", "model"
-        REVERSED = "reversed", "control: the model sequence reversed in time"
-        NEUTRAL = "neutral", "control: constant neutral"
         UNLIKELY = "unlikely", "control: the emotion the model weighs least, held"
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MODEL)
@@ -160,8 +174,12 @@ class EmotionSequence(models.Model):
 class Render(Job):
     """The talking-avatar video of one sequence."""
 
+    task_name = "rendering.tasks.render_sequence"
+    label = "renders"
+    to_batches, from_batches = "sequence__batches", "sequences__render"
+
     sequence = models.OneToOneField(EmotionSequence, on_delete=models.CASCADE, related_name="render")
-    file = models.FileField(upload_to="renders/", max_length=512, blank=True)
+    file = models.FileField(upload_to=f"{media.RENDERS}/", max_length=512, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     render_seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the successful attempt.")
     mouth_source = models.CharField(max_length=16, blank=True, help_text="phonemes, energy or silence")
@@ -176,12 +194,16 @@ class Render(Job):
 class Comparison(Job):
     """Two sequences of a clip side by side, in the left/right order its video shows."""
 
+    task_name = "rendering.tasks.render_comparison"
+    label = "comparisons"
+    to_batches, from_batches = "batches", "comparisons"
+
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="comparisons")
     left = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
     right = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
     is_control = models.BooleanField(default=False, help_text="A model sequence against a worse copy of itself.")
     control_answer = models.CharField(max_length=8, blank=True, help_text="The better side of a control: left or right.")
-    file = models.FileField(upload_to="comparisons/", max_length=512, blank=True)
+    file = models.FileField(upload_to=f"{media.COMPARISONS}/", max_length=512, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     render_seconds = models.FloatField(null=True, blank=True)
 
@@ -194,3 +216,11 @@ class Comparison(Job):
 
     def __str__(self) -> str:
         return f"{self.clip}: {self.left_id} vs {self.right_id}"
+
+    def can_start(self) -> bool:
+        """Its two videos exist."""
+        return Render.objects.filter(sequence__in=(self.left_id, self.right_id), status=Status.DONE).count() == 2
+
+
+# The kinds of work item, in the order a clip's work flows through them.
+JOB_MODELS: tuple[type[Job], ...] = (BatchClip, Render, Comparison)

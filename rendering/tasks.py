@@ -1,24 +1,25 @@
-"""Celery tasks of render jobs: each takes an item's id, claims the row, calls a core
-(training.ml for sequences, rendering.face for videos), and records the outcome through
-rendering.services, which enqueues the next step after commit."""
+"""Celery tasks of render jobs: each takes an item's id and hands rendering.jobs.run_claimed
+the work: a core call (emotion for sequences, rendering.face for videos) whose result becomes
+the item's fields. Claiming, heartbeats, retries and what comes next are the job records'."""
 import functools
 import time
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.db.models import Q
 
+from dser import media
 from dser.audio import load_audio
 from dser.windows import clip_seed
-from rendering import services
+from emotion.checkpoint import CheckpointError, checkpoint_hash, load_checkpoint
+from emotion.inference import sliding_window_timeline
+from rendering import jobs, scheduling
+from rendering import reconcile as reconciler
 from rendering.face.encode import compose_pair
 from rendering.face.lipsync import Mouth
-from rendering.face.video import RenderOptions, analyse_speech, render_video
-from rendering.models import BatchClip, Comparison, Render, Status
-from training.ml.checkpoint import CheckpointError, checkpoint_hash, load_checkpoint
-from training.ml.windows import sliding_window_timeline
+from rendering.face.options import RenderOptions
+from rendering.face.video import analyse_speech, render_video
+from rendering.models import BatchClip, Comparison, Render
 
 
 @functools.lru_cache(maxsize=2)
@@ -31,23 +32,20 @@ def stage1_model(checkpoint: str, expected_hash: str):
     return model
 
 
-@shared_task(name="rendering.tasks.generate_sequences")
+@shared_task(name=BatchClip.task_name)
 def generate_sequences(batch_clip_id: int) -> None:
     """A clip's sequences: the stage-1 model over each of its drawn (window, stride) pairs."""
-    token = services.claim(BatchClip, batch_clip_id)
-    if token is None:
-        return
-    item = BatchClip.objects.select_related("batch", "clip").get(pk=batch_clip_id)
-    try:
+    def work(item: BatchClip, token) -> None:
+        item = BatchClip.objects.select_related("batch", "clip").get(pk=item.pk)
         model = stage1_model(item.batch.checkpoint, item.batch.checkpoint_hash)
-        samples = load_audio(default_storage.path(item.clip.audio.name))
-        params = services.clip_params(item.batch, item.clip)
+        samples = load_audio(media.media_path(item.clip.audio.name))
+        params = scheduling.clip_params(item.batch, item.clip)
         started = time.perf_counter()
         timelines = [sliding_window_timeline(model, samples, p) for p in params]
-    except Exception as error:  # recorded with its reason; retried unless it cannot help
-        services.record_failure(BatchClip, item.pk, token, error)
-        return
-    services.record_sequences(item, token, params, timelines, time.perf_counter() - started)
+        jobs.finish(BatchClip, item.pk, token, then=lambda: scheduling.add_sequences(item, params, timelines),
+                    inference_seconds=time.perf_counter() - started)
+
+    jobs.run_claimed(BatchClip, batch_clip_id, work)
 
 
 def render_options(clip) -> RenderOptions:
@@ -59,7 +57,7 @@ def render_options(clip) -> RenderOptions:
 
 def clip_speech(clip, audio: Path, fps: float) -> Mouth:
     """The clip's phoneme analysis, made once and kept beside its videos for the others."""
-    path = Path(default_storage.path(f"renders/{clip.pk}/mouth-{fps:g}fps.npz"))
+    path = media.media_path(media.clip_mouth(clip.pk, fps))
     if path.is_file():
         return Mouth.load(path)
     speech = analyse_speech(audio, fps)
@@ -67,52 +65,38 @@ def clip_speech(clip, audio: Path, fps: float) -> Mouth:
     return speech
 
 
-@shared_task(name="rendering.tasks.render_sequence")
+@shared_task(name=Render.task_name)
 def render_sequence(render_id: int) -> None:
     """The avatar video of one sequence."""
-    token = services.claim(Render, render_id)
-    if token is None:
-        return
-    render = Render.objects.select_related("sequence__clip").get(pk=render_id)
-    clip = render.sequence.clip
-    name = f"renders/{clip.pk}/sequence-{render.sequence_id}.mp4"
-    started = time.perf_counter()
-    try:
-        audio = Path(default_storage.path(clip.audio.name))
+    def work(render: Render, token) -> dict:
+        clip = render.sequence.clip
+        name = media.sequence_video(clip.pk, render.sequence_id)
+        audio = media.media_path(clip.audio.name)
         options = render_options(clip)
-        animation = render_video(audio, render.sequence.get_timeline(), Path(default_storage.path(name)), options,
-                                 clip_speech(clip, audio, options.fps), progress=lambda _: Render.beat(render.pk, token))
-    except Exception as error:
-        services.record_failure(Render, render.pk, token, error)
-        return
-    if Render.settle(render.pk, token, status=Status.DONE, error="", file=name, mouth_source=animation.mouth_source,
-                     duration_s=animation.n_frames / animation.fps, render_seconds=time.perf_counter() - started):
-        services.enqueue_ready_comparisons(Comparison.objects.filter(
-            Q(left=render.sequence_id) | Q(right=render.sequence_id)))
-        services.refresh_batch_states(services.batches_of(Render, render.pk))
+        started = time.perf_counter()
+        animation = render_video(audio, render.sequence.get_timeline(), media.media_path(name), options,
+                                 clip_speech(clip, audio, options.fps))
+        return {"file": name, "mouth_source": animation.mouth_source, "duration_s": animation.n_frames / animation.fps,
+                "render_seconds": time.perf_counter() - started}
+
+    jobs.run_claimed(Render, render_id, work)
 
 
-@shared_task(name="rendering.tasks.render_comparison")
+@shared_task(name=Comparison.task_name)
 def render_comparison(comparison_id: int) -> None:
     """The side-by-side video of a pair, from the two sequences' videos, labelled A (left) and B."""
-    token = services.claim(Comparison, comparison_id)
-    if token is None:
-        return
-    comparison = Comparison.objects.select_related("left__render", "right__render").get(pk=comparison_id)
-    name = f"comparisons/{comparison.clip_id}/comparison-{comparison.pk}.mp4"
-    started = time.perf_counter()
-    try:
-        left, right = (default_storage.path(side.render.file.name) for side in (comparison.left, comparison.right))
-        compose_pair(Path(left), Path(right), Path(default_storage.path(name)))
-    except Exception as error:
-        services.record_failure(Comparison, comparison.pk, token, error)
-        return
-    if Comparison.settle(comparison.pk, token, status=Status.DONE, error="", file=name,
-                         duration_s=comparison.left.render.duration_s, render_seconds=time.perf_counter() - started):
-        services.refresh_batch_states(services.batches_of(Comparison, comparison.pk))
+    def work(comparison: Comparison, token) -> dict:
+        name = media.comparison_video(comparison.clip_id, comparison.pk)
+        left, right = (media.media_path(side.render.file.name) for side in (comparison.left, comparison.right))
+        started = time.perf_counter()
+        compose_pair(left, right, media.media_path(name))
+        return {"file": name, "duration_s": comparison.left.render.duration_s,
+                "render_seconds": time.perf_counter() - started}
+
+    jobs.run_claimed(Comparison, comparison_id, work)
 
 
 @shared_task(name="rendering.tasks.reconcile")
 def reconcile() -> dict:
     """Periodic (Celery beat): re-enqueue what waited too long; finish batches."""
-    return services.reconcile()
+    return reconciler.reconcile()

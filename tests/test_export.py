@@ -1,4 +1,4 @@
-"""export_preferences on a hand-built set of judgments: majority, ties, agreement, failed
+"""export_preferences on a hand-built set of judgments: majority, ties, majority share, failed
 controls, Bradley-Terry, and a byte-identical re-run."""
 import hashlib
 import json
@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+
 from dser.emotions import one_hot
 from training.services import ExportFilters, make_export
 
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def exported(tmp_path, name="out", **filters) -> list[tuple[int, int]]:
-    make_export(ExportFilters(**filters), tmp_path / name)
+    """The exported pairs; failed controls count unless a test says otherwise."""
+    make_export(ExportFilters(**{"exclude_failed_controls": False, **filters}), tmp_path / name)
     rows = [json.loads(line) for line in (tmp_path / name / "triplets.jsonl").read_text().splitlines()]
     return [(row["chosen_params"]["window_s"], row["rejected_params"]["window_s"]) for row in rows]
 
@@ -26,8 +28,8 @@ def test_majority_wins_even_splits_and_no_preferences_make_no_triplet(judged, tm
     assert row["chosen"]["values"][0] == one_hot("joy").tolist() and row["duration_s"] > 0
 
 
-def test_agreement_votes_and_failed_controls_filter(judged, tmp_path):
-    assert exported(tmp_path, "agreed", min_agreement=0.5) == [(0.5, 0.7)]
+def test_majority_share_votes_and_failed_controls_filter(judged, tmp_path):
+    assert exported(tmp_path, "agreed", min_majority=0.5) == [(0.5, 0.7)]
     assert exported(tmp_path, "many", min_votes=4) == []
     assert exported(tmp_path, "controls", exclude_failed_controls=True) == [(0.5, 0.7), (0.7, 0.9)]
     manifest = json.loads((tmp_path / "controls" / "manifest.json").read_text())
@@ -50,3 +52,17 @@ def test_a_rerun_writes_the_same_file_and_the_manifest_says_its_hash(judged, tmp
     assert first == second and "triplets" in out.getvalue()
     manifest = json.loads((tmp_path / "one" / "manifest.json").read_text())
     assert manifest["triplets_sha256"] == hashlib.sha256(first).hexdigest()
+
+
+def test_the_web_form_and_the_command_leave_out_failed_controls_by_default(judged, tmp_path):
+    """What was tried: an export from the command with no filter flags, and the web form's
+    initial values. What must hold: both start from ExportFilters' defaults (failed controls
+    left out), and the command's --no-exclude-failed-controls keeps them."""
+    from training.forms import ExportForm
+
+    assert ExportForm().fields["exclude_failed_controls"].initial is ExportFilters().exclude_failed_controls is True
+    call_command("export_preferences", str(tmp_path / "default"), stdout=StringIO())
+    call_command("export_preferences", str(tmp_path / "kept"), "--no-exclude-failed-controls", stdout=StringIO())
+    filters = {name: json.loads((tmp_path / name / "manifest.json").read_text())["filters"] for name in ("default", "kept")}
+    assert filters["default"]["exclude_failed_controls"] is True and filters["kept"]["exclude_failed_controls"] is False
+    assert filters["default"] == {**filters["kept"], "exclude_failed_controls": True}

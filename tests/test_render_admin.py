@@ -2,21 +2,18 @@
 
 import pytest
 
-from rendering import services, tasks
+from rendering import tasks
 from rendering.models import EmotionSequence, Render, RenderBatch
-from tests.test_roles import make_user
+from rendering.options import ScheduleOptions
+from rendering.scheduling import schedule_batch
+from tests.support import make_user
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_user():
-    return make_user("adm", "admins")
-
-
 @pytest.mark.parametrize("role", ["annotators", "ml_engineers"])
 def test_only_admins_see_schedule_retry_or_cancel_batches(client, clip, role):
-    batch = services.schedule_batch(clip_ids=[clip.pk])
+    batch = schedule_batch(ScheduleOptions(clip_ids=(clip.pk,)))
     client.force_login(make_user("someone", role))
     for url in ("/admin/rendering/renderbatch/", f"/admin/rendering/renderbatch/{batch.pk}/change/",
                 "/admin/rendering/renderbatch/schedule/"):

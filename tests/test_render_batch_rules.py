@@ -1,6 +1,7 @@
 """Render-job rules without a worker: tasks run in this process, messages are not sent
 (the test transaction never commits), so each rule is checked on its own."""
 import json
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -9,16 +10,19 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from dser.emotions import EMOTIONS, one_hot
-from rendering import services, tasks
-from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
-from training.ml.defaults import DEFAULT_STAGE2
+from dser.jobs import Status
+from emotion.defaults import DEFAULT_STAGE2
+from rendering import batches, jobs, tasks
+from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch
+from rendering.options import ScheduleOptions
+from rendering.scheduling import schedule_batch
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def batch(clip):
-    return services.schedule_batch(clip_ids=[clip.pk], pairs=2)
+    return schedule_batch(ScheduleOptions(clip_ids=(clip.pk,), pairs=2))
 
 
 def test_a_task_delivered_twice_writes_one_row_and_one_file(batch, media_root, settings):
@@ -55,7 +59,7 @@ def test_a_failing_item_retries_with_backoff_then_fails_with_its_reason(batch, m
     render = Render.objects.first()
     sent = []
     monkeypatch.setattr(tasks, "render_video", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
-    monkeypatch.setattr(services.current_app, "send_task", lambda name, args, countdown, priority: sent.append(
+    monkeypatch.setattr(jobs.current_app, "send_task", lambda name, args, countdown, priority: sent.append(
         (name, args, countdown)))
     for _ in range(settings.JOB_MAX_ATTEMPTS):
         with django_capture_on_commit_callbacks(execute=True):
@@ -65,7 +69,7 @@ def test_a_failing_item_retries_with_backoff_then_fails_with_its_reason(batch, m
     backoff = settings.JOB_RETRY_BACKOFF_S
     assert sent == [("rendering.tasks.render_sequence", [render.pk], backoff),
                     ("rendering.tasks.render_sequence", [render.pk], 2 * backoff)]
-    assert services.batch_counts(batch)["failures"] == {"OSError": 1}
+    assert batches.batch_counts(batch)["failures"] == {"OSError": 1}
 
 
 def test_an_error_no_retry_can_fix_fails_at_once(batch, clip, media_root):
@@ -77,12 +81,12 @@ def test_an_error_no_retry_can_fix_fails_at_once(batch, clip, media_root):
 
 
 def test_cancel_stops_what_has_not_started_and_retry_brings_it_back(batch):
-    services.cancel(batch)
+    batches.cancel(batch)
     batch.refresh_from_db()
     assert batch.state == RenderBatch.State.CANCELLED and batch.batch_clips.get().status == Status.CANCELLED
     tasks.generate_sequences(batch.batch_clips.get().pk)  # a message already queued: not claimed, nothing made
     assert EmotionSequence.objects.count() == 0
-    assert services.retry(list(batch.batch_clips.all())) == 1
+    assert batches.retry(list(batch.batch_clips.all())) == 1
     batch.refresh_from_db()
     assert batch.state == RenderBatch.State.RUNNING and batch.batch_clips.get().status == Status.PENDING
 
@@ -108,9 +112,9 @@ def test_the_commands_schedule_and_report_and_refuse_bad_input(clip):
 
 def test_a_new_batch_takes_up_what_a_cancelled_batch_left_undone(batch, clip):
     tasks.generate_sequences(batch.batch_clips.get().pk)
-    services.cancel(batch)
+    batches.cancel(batch)
     assert set(Render.objects.values_list("status", flat=True)) == {Status.CANCELLED}
-    again = services.schedule_batch(clip_ids=[clip.pk], pairs=2)
+    again = schedule_batch(ScheduleOptions(clip_ids=(clip.pk,), pairs=2))
     tasks.generate_sequences(again.batch_clips.get().pk)
     assert EmotionSequence.objects.count() == 5  # the same sequences, reused
     assert set(Render.objects.values_list("status", flat=True)) == {Status.PENDING}
@@ -120,7 +124,7 @@ def test_a_new_batch_takes_up_what_a_cancelled_batch_left_undone(batch, clip):
 
 
 def test_a_control_pits_a_model_sequence_against_a_worse_copy_of_it(clip):
-    batch = services.schedule_batch(clip_ids=[clip.pk], pairs=2, controls=1.0)
+    batch = schedule_batch(ScheduleOptions(clip_ids=(clip.pk,), pairs=2, controls=1.0))
     tasks.generate_sequences(batch.batch_clips.get().pk)
     control = Comparison.objects.get(is_control=True)
     sides = {"left": control.left, "right": control.right}
@@ -130,3 +134,24 @@ def test_a_control_pits_a_model_sequence_against_a_worse_copy_of_it(clip):
     assert worse.timeline["times"] == [0.0] and worse.timeline["values"] == [one_hot(EMOTIONS[least]).tolist()]
     assert Comparison.objects.filter(is_control=False).count() == 2
     assert Render.objects.filter(sequence=worse).exists()  # rendered like any sequence
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_longer_than_the_stale_time_keeps_its_claim(clip, monkeypatch, settings):
+    """What was tried: an inference step four times longer than DSER_JOB_STALE_S (the model
+    made slow), another worker trying to claim the item after each sequence. What must hold:
+    the heartbeat keeps the claim fresh, nobody takes the item over, and its result is saved."""
+    settings.JOB_STALE_S = 1
+    item = schedule_batch(ScheduleOptions(clip_ids=(clip.pk,), pairs=2)).batch_clips.get()
+    real, other_claims = tasks.sliding_window_timeline, []
+
+    def slow(model, samples, params):
+        time.sleep(0.8)
+        other_claims.append(BatchClip.claim_for_work(item.pk))  # what a second worker would get now
+        return real(model, samples, params)
+
+    monkeypatch.setattr(tasks, "sliding_window_timeline", slow)
+    tasks.generate_sequences(item.pk)
+    item.refresh_from_db()
+    assert other_claims == [None] * 5 and (item.status, item.attempts) == (Status.DONE, 1)
+    assert EmotionSequence.objects.filter(clip=clip).count() == 5

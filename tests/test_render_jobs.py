@@ -7,10 +7,17 @@ import pytest
 from django.core.management import call_command
 
 from corpus.models import Clip
-from rendering import services
-from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch, Status
-from tests.render_jobs import (
-    STALE_S, Worker, batch_finished, flush_broker, make_unreadable_clip, partial_files, probe_video, wait_for,
+from dser.jobs import Status
+from rendering.batches import batch_counts
+from rendering.models import BatchClip, Comparison, EmotionSequence, Render, RenderBatch
+from tests.support import (
+    STALE_S,
+    batch_finished,
+    flush_broker,
+    make_unreadable_clip,
+    partial_files,
+    probe_video,
+    wait_for,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,20 +30,6 @@ def clips(demo_corpus, media_root):
     call_command("import_meld", "--csv", str(demo_corpus.meld_csv), "--clips", str(demo_corpus.meld_clips),
                  "--dataset", "demo", stdout=StringIO(), verbosity=0)
     return list(Clip.objects.filter(dataset="demo", status=Clip.Status.READY).order_by("pk"))
-
-
-@pytest.fixture
-def workers(media_root):
-    started = []
-
-    def start(name: str = "worker", concurrency: int = 1) -> Worker:
-        started.append(Worker(media_root, name, concurrency))
-        return started[-1]
-
-    yield start
-    for worker in started:
-        worker.stop()
-    flush_broker()
 
 
 def schedule(clip_ids, **options) -> RenderBatch:
@@ -75,7 +68,7 @@ def test_a_batch_makes_sequences_videos_and_comparisons_and_fails_one_bad_clip_a
     assert_complete_without_duplicates(batch, good, media_root)
     failed = BatchClip.objects.get(batch=batch, status=Status.FAILED)
     assert failed.clip == broken and failed.error.startswith("AudioError: cannot read audio garbage.wav")
-    counts = services.batch_counts(batch)
+    counts = batch_counts(batch)
     assert counts["failures"] == {"AudioError": 1} and counts["clips"]["done"] == 3
     assert counts["renders"]["done"] == 15 and counts["comparisons"]["done"] == 3 * PAIRS
 

@@ -14,8 +14,9 @@ from rendering.face.animation import animate
 from rendering.face.arkit import ARKIT_BLENDSHAPES, INDEX
 from rendering.face.avatar import AvatarError, load_avatar
 from rendering.face.encode import EncodeError, encode_video
+from rendering.face.options import RenderOptions
 from rendering.face.render import FaceRenderer
-from rendering.face.video import RenderInputError, RenderOptions, render_pair, render_video
+from rendering.face.video import RenderInputError, render_pair, render_video
 
 SMALL = RenderOptions(size=96)
 

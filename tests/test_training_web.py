@@ -1,9 +1,9 @@
 """ML engineers export and launch DPO runs from the web app; a real worker trains them."""
 import pytest
 
-from tests.render_jobs import Worker, flush_broker, wait_for
-from tests.test_roles import PASSWORD, make_user
-from training.ml.checkpoint import load_checkpoint
+from emotion.checkpoint import load_checkpoint
+from emotion.dpo import DPOConfig
+from tests.support import PASSWORD, make_user, wait_for
 from training.models import PreferenceExport, TrainingRun
 from training.services import launch_run
 
@@ -18,12 +18,8 @@ def engineer_client(client):
 
 
 @pytest.fixture
-def worker(media_root):
-    flush_broker()
-    started = Worker(media_root, "trainer")
-    yield started
-    started.stop()
-    flush_broker()
+def worker(workers):
+    return workers("trainer")
 
 
 def run_status(run: TrainingRun) -> str:
@@ -32,7 +28,7 @@ def run_status(run: TrainingRun) -> str:
 
 
 def test_an_engineer_exports_launches_a_run_and_cancels_another(judged, engineer_client, worker):
-    response = engineer_client.post("/training/exports/", {"min_votes": 1, "min_agreement": 0, "aggregate": "pairwise",
+    response = engineer_client.post("/training/exports/", {"min_votes": 1, "min_majority": 0, "aggregate": "pairwise",
                                                            "bt_margin": 1.0})
     export = PreferenceExport.objects.get()
     assert response.status_code == 302 and export.triplets == 2
@@ -49,7 +45,7 @@ def test_an_engineer_exports_launches_a_run_and_cancels_another(judged, engineer
     assert engineer_client.get(f"/training/runs/{run.pk}/curves.png")["Content-Type"] == "image/png"
     assert load_checkpoint(run.directory)[1].stage == 3
 
-    slow = launch_run(export, epochs=500, batch_size=1, lr=1e-4)
+    slow = launch_run(export, DPOConfig(epochs=500, batch_size=1, lr=1e-4))
     wait_for(lambda: len(TrainingRun.objects.get(pk=slow.pk).epochs_done) >= 1, 120, "a finished epoch", worker)
     assert engineer_client.post(f"/training/runs/{slow.pk}/cancel/").status_code == 302
     wait_for(lambda: run_status(slow) != "running", 60, "the run to stop", worker)
@@ -69,7 +65,7 @@ def test_only_ml_engineers_see_or_launch_runs_and_exports(client, role):
 
 
 def test_a_run_without_triplets_is_refused(engineer_client):
-    engineer_client.post("/training/exports/", {"min_votes": 1, "min_agreement": 0, "aggregate": "pairwise",
+    engineer_client.post("/training/exports/", {"min_votes": 1, "min_majority": 0, "aggregate": "pairwise",
                                                 "bt_margin": 1.0})
     export = PreferenceExport.objects.get()
     assert export.triplets == 0

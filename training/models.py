@@ -2,7 +2,11 @@
 from django.conf import settings
 from django.db import models
 
-from rendering.models import Status
+from dser.jobs import Status
+from dser.records import TRIPLETS_FILE
+from emotion.dpo import DPOConfig
+
+DPO_DEFAULTS = DPOConfig()
 
 
 class PreferenceExport(models.Model):
@@ -24,20 +28,18 @@ class PreferenceExport(models.Model):
 
     @property
     def triplets_path(self) -> str:
-        return f"{self.directory}/triplets.jsonl"
+        return f"{self.directory}/{TRIPLETS_FILE}"
 
 
 class TrainingRun(models.Model):
     """A DPO fine-tuning run, executed by a Celery worker on the `training` queue."""
 
-    Status = Status  # the job states every worker-run item has (rendering.models.Status)
-
     export = models.ForeignKey(PreferenceExport, on_delete=models.PROTECT, related_name="runs")
     init_checkpoint = models.CharField(max_length=1024, help_text="The stage-2 checkpoint: policy and reference.")
-    beta = models.FloatField(default=0.5)
-    lr = models.FloatField(default=1e-5)
-    epochs = models.PositiveSmallIntegerField(default=3)
-    batch_size = models.PositiveSmallIntegerField(default=4)
+    beta = models.FloatField(default=DPO_DEFAULTS.beta)
+    lr = models.FloatField(default=DPO_DEFAULTS.lr)
+    epochs = models.PositiveSmallIntegerField(default=DPO_DEFAULTS.epochs)
+    batch_size = models.PositiveSmallIntegerField(default=DPO_DEFAULTS.batch_size)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)

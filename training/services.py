@@ -1,6 +1,6 @@
 """ML engineers' work: preference exports (judgments -> triplets for DPO) and DPO runs.
 
-    OUT/triplets.jsonl   one triplet per line (schema in README.md, "Exporting preferences")
+    OUT/triplets.jsonl   one TripletRow per line (dser/records.py)
     OUT/audio/*.wav      the clips' audio, named in the triplets relative to OUT
     OUT/manifest.json    filters, counts at each filter, time, the checkpoints that made the
                          sequences, sha256 of triplets.jsonl
@@ -24,10 +24,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from annotator.dashboard import CONTROL_PASS_ACCURACY, control_accuracy_by_annotator
 from annotator.models import Judgment
-from annotator.services import CONTROL_PASS_ACCURACY, control_accuracy_by_annotator
 from annotator.stats.ranking import bradley_terry
+from dser import media
 from dser.files import atomic_path, write_text_atomic
+from dser.jobs import Status
+from dser.records import TRIPLETS_FILE, TripletRow, write_jsonl
+from emotion.dpo import DPOConfig
 from rendering.models import EmotionSequence
 from training.models import PreferenceExport, TrainingRun
 
@@ -36,12 +40,17 @@ AGGREGATIONS = ("pairwise", "bradley-terry")
 
 @dataclass
 class ExportFilters:
-    dataset: str = ""
-    batch: int | None = None
+    """What an export keeps. The one home of these defaults: the web form and
+    `export_preferences` read them from here."""
+
+    dataset: str = ""  # only clips of this dataset ("" all)
+    batch: int | None = None  # only comparisons of this render batch
     min_votes: int = 1  # judgments a comparison needs (every kind of answer counts)
-    min_agreement: float = 0.0  # share of a comparison's judgments on its majority side
-    exclude_failed_controls: bool = False  # drop annotators below CONTROL_PASS_ACCURACY on controls
-    aggregate: str = "pairwise"
+    # Least share of a comparison's judgments on its majority side. (Not "agreement": that name
+    # is the dashboard's, for how often two annotators of one comparison answer alike.)
+    min_majority: float = 0.0
+    exclude_failed_controls: bool = True  # drop annotators below CONTROL_PASS_ACCURACY on controls
+    aggregate: str = "pairwise"  # or "bradley-terry"
     bt_margin: float = 1.0  # bradley-terry: least score difference of an emitted pair
 
 
@@ -91,9 +100,9 @@ def pairwise_triplets(grouped: dict, filters: ExportFilters, counts: dict) -> li
         if votes[a.pk] == votes[b.pk]:
             continue  # no preference, or an even split
         chosen, rejected = (a, b) if votes[a.pk] > votes[b.pk] else (b, a)
-        if votes[chosen.pk] / total >= filters.min_agreement:
+        if votes[chosen.pk] / total >= filters.min_majority:
             triplets.append((entry["clip"], chosen, rejected, _vote_counts(votes, chosen, rejected)))
-    counts["comparisons agreed"] = len(triplets)
+    counts["comparisons with a large enough majority"] = len(triplets)
     return triplets
 
 
@@ -129,14 +138,13 @@ def _vote_counts(votes: Counter, chosen: EmotionSequence, rejected: EmotionSeque
             "both_poor": votes["both_poor"]}
 
 
-def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes: dict) -> dict:
-    return {"clip": clip.pk, "audio": f"audio/clip{clip.pk}.wav", "duration_s": clip.duration_s,
-            "chosen": chosen.timeline, "rejected": rejected.timeline,
-            "chosen_params": {"window_s": chosen.window_s, "stride_s": chosen.stride_s},
-            "rejected_params": {"window_s": rejected.window_s, "stride_s": rejected.stride_s}, "votes": votes}
+def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes: dict) -> TripletRow:
+    return TripletRow(clip=clip.pk, audio=f"audio/clip{clip.pk}.wav", duration_s=clip.duration_s,
+                      chosen=chosen.get_timeline(), rejected=rejected.get_timeline(),
+                      chosen_params=chosen.params.to_json(), rejected_params=rejected.params.to_json(), votes=votes)
 
 
-def export_preferences(out: Path, filters: ExportFilters, media_root: Path) -> ExportResult:
+def export_preferences(out: Path, filters: ExportFilters) -> ExportResult:
     if filters.aggregate not in AGGREGATIONS:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
     judgments, counts = judgments_for(filters)
@@ -146,9 +154,8 @@ def export_preferences(out: Path, filters: ExportFilters, media_root: Path) -> E
     out = Path(out)
     for clip in {t[0].pk: t[0] for t in triplets}.values():
         with atomic_path(out / "audio" / f"clip{clip.pk}.wav") as partial:
-            shutil.copyfile(media_root / clip.audio.name, partial)
-    text = "".join(json.dumps(triplet_row(*t), sort_keys=True) + "\n" for t in triplets)
-    write_text_atomic(out / "triplets.jsonl", text)
+            shutil.copyfile(media.media_path(clip.audio.name), partial)
+    text = write_jsonl(out / TRIPLETS_FILE, [triplet_row(*t) for t in triplets])
     digest = hashlib.sha256(text.encode()).hexdigest()
     counts["triplets"] = len(triplets)
     checkpoints = sorted({(t[1].checkpoint, t[1].checkpoint_hash) for t in triplets})
@@ -163,25 +170,27 @@ def export_preferences(out: Path, filters: ExportFilters, media_root: Path) -> E
 def make_export(filters: ExportFilters, directory: Path | None = None, created_by=None) -> PreferenceExport:
     """Export the judgments (into `directory`, default MEDIA_ROOT/exports/<id>) and record it."""
     record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by, directory="")
-    directory = Path(directory) if directory else Path(settings.MEDIA_ROOT) / "exports" / str(record.pk)
-    result = export_preferences(directory, filters, Path(settings.MEDIA_ROOT))
+    directory = Path(directory) if directory else media.media_path(media.export_dir(record.pk))
+    result = export_preferences(directory, filters)
     record.directory, record.counts, record.triplets, record.sha256 = str(directory), result.counts, result.triplets, \
         result.sha256
     record.save(update_fields=["directory", "counts", "triplets", "sha256"])
     return record
 
 
-def launch_run(export: PreferenceExport, *, init_checkpoint: str = "", beta: float = 0.5, lr: float = 1e-5,
-               epochs: int = 3, batch_size: int = 4, created_by=None) -> TrainingRun:
-    """Record a DPO run and hand it to a worker on the `training` queue once committed."""
+def launch_run(export: PreferenceExport, config: DPOConfig = DPOConfig(), *, init_checkpoint: str = "",
+               created_by=None) -> TrainingRun:
+    """Record a DPO run (the web form sets beta, learning rate, epochs and batch size of
+    `config`) and hand it to a worker on the `training` queue once committed."""
     if export.triplets == 0:
         raise ValueError(f"{export} has no triplets to train on")
-    if beta <= 0 or lr <= 0 or epochs < 1 or batch_size < 1:
+    if config.beta <= 0 or config.lr <= 0 or config.epochs < 1 or config.batch_size < 1:
         raise ValueError("beta, learning rate, epochs and batch size must be positive")
     with transaction.atomic():
         run = TrainingRun.objects.create(export=export, init_checkpoint=init_checkpoint or settings.STAGE2_CHECKPOINT,
-                                         beta=beta, lr=lr, epochs=epochs, batch_size=batch_size, created_by=created_by)
-        run.directory = str(Path(settings.MEDIA_ROOT) / "runs" / str(run.pk))
+                                         beta=config.beta, lr=config.lr, epochs=config.epochs,
+                                         batch_size=config.batch_size, created_by=created_by)
+        run.directory = str(media.media_path(media.run_dir(run.pk)))
         run.save(update_fields=["directory"])
         transaction.on_commit(lambda: current_app.send_task("training.tasks.train_dpo_run", args=[run.pk]))
     return run
@@ -190,6 +199,6 @@ def launch_run(export: PreferenceExport, *, init_checkpoint: str = "", beta: flo
 def cancel_run(run: TrainingRun) -> None:
     """A pending run never starts; a running one stops after its current step and keeps the
     checkpoint of its last finished epoch."""
-    TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.PENDING).update(
-        status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
+    TrainingRun.objects.filter(pk=run.pk, status=Status.PENDING).update(
+        status=Status.CANCELLED, finished_at=timezone.now())
     TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)

@@ -5,10 +5,9 @@ from pathlib import Path
 from celery import shared_task
 from django.utils import timezone
 
-from training.ml.dpo import DPOConfig, train_dpo
+from dser.jobs import Status
+from emotion.dpo import DPOConfig, train_dpo
 from training.models import TrainingRun
-
-Status = TrainingRun.Status
 
 
 @shared_task(name="training.tasks.train_dpo_run")

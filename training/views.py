@@ -1,10 +1,14 @@
-from django.conf import settings
+import json
+from datetime import datetime, timezone
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from dser import media
 from dser.http import serve_media
+from dser.jobs import UNFINISHED
 from dser.roles import ML_ENGINEERS, role_required
 from training import services
 from training.forms import ExportForm, RunForm
@@ -41,7 +45,8 @@ def new_run(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Not launched: {form.errors.as_text()}")
         return redirect("training")
     try:
-        run = services.launch_run(created_by=request.user, **form.cleaned_data)
+        run = services.launch_run(form.cleaned_data["export"], form.config(),
+                                  init_checkpoint=form.cleaned_data["init_checkpoint"], created_by=request.user)
     except ValueError as exc:
         messages.error(request, f"Not launched: {exc}")
         return redirect("training")
@@ -55,7 +60,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     keys = ("loss", "rewards/accuracies", "rewards/margins", "val/loss", "val/rewards/accuracies", "val/rewards/margins")
     rows = [[entry["epoch"], *(entry.get(key) for key in keys)] for entry in run.epochs_done]
     return render(request, "training/run.html", {"run": run, "keys": keys, "rows": rows, "latest": run.latest,
-                                                 "live": run.status in ("pending", "running")})
+                                                 "live": run.status in UNFINISHED})
 
 
 @require_POST
@@ -77,21 +82,27 @@ def run_curves(request: HttpRequest, run_id: int) -> HttpResponse:
         raise Http404("no curves yet") from None
 
 
-STUDY_DIR = "study"  # below MEDIA_ROOT: the latest study's report.md and plots/ (python -m benchmarks.study)
-
-
 @require_GET
 @engineers_only
 def study_report(request: HttpRequest) -> HttpResponse:
     from markdown_it import MarkdownIt
 
-    path = settings.MEDIA_ROOT / STUDY_DIR / "report.md"
+    path = media.media_path(f"{media.STUDY}/report.md")
     report = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text()) \
         if path.is_file() else None
-    return render(request, "training/study.html", {"report": report})
+    return render(request, "training/study.html", {"report": report, "status": _study_status()})
+
+
+def _study_status() -> dict | None:
+    """How far a study running in the background has come (benchmarks.study --status)."""
+    try:
+        status = json.loads(media.media_path(media.STUDY_STATUS).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return {**status, "at": datetime.fromtimestamp(status["at"], tz=timezone.utc)}
 
 
 @require_GET
 @engineers_only
 def study_plot(request: HttpRequest, name: str) -> HttpResponse:
-    return serve_media(request, f"{STUDY_DIR}/plots/{name}")
+    return serve_media(request, f"{media.STUDY}/plots/{name}")

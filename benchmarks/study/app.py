@@ -8,32 +8,35 @@ import shutil
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.dashboard import dashboard_figures
 from annotator.models import ApiToken, Judgment, Lease
-from annotator.services import dashboard_figures
 from benchmarks.study.annotators import SimulatedAnnotator
 from corpus.services import import_clips
 from corpus.sources.clips import meld_sources
 from corpus.sources.demo import DemoCorpus
 from corpus.sources.meld import split_from_csv_name
+from dser import media
+from dser.jobs import UNFINISHED, Status
 from dser.roles import ANNOTATORS, assign_role
 from dser.timeline import Timeline
-from rendering import services as rendering
+from emotion.dpo import DPOConfig
+from emotion.metrics import timeline_mae
+from rendering.batches import batch_counts
 from rendering.models import Comparison, RenderBatch
-from training.ml.stage2 import timeline_mae
+from rendering.options import ScheduleOptions
+from rendering.reconcile import reconcile
+from rendering.scheduling import schedule_batch
 from training.models import PreferenceExport, TrainingRun
 from training.services import ExportFilters, launch_run, make_export
-from training.views import STUDY_DIR
 
 DATASET = "study"
-UNFINISHED_RUNS = (TrainingRun.Status.PENDING, TrainingRun.Status.RUNNING)
 # An export keeps a comparison that at least two annotators judged and two thirds agree on,
 # without the annotators who failed their controls.
-EXPORT_FILTERS = ExportFilters(dataset=DATASET, min_votes=2, min_agreement=0.6, exclude_failed_controls=True)
+EXPORT_FILTERS = ExportFilters(dataset=DATASET, min_votes=2, min_majority=0.6, exclude_failed_controls=True)
 
 
 def import_study_clips(corpus: DemoCorpus) -> int:
@@ -48,16 +51,16 @@ def render_batch(checkpoint: Path, seed: int, controls: float, overlap: int, pro
     """The study's batch (scheduled once; an interrupted study waits for the one it has), done."""
     batch = RenderBatch.objects.filter(dataset=DATASET).first()
     if batch is None:
-        batch = rendering.schedule_batch(checkpoint=str(checkpoint), dataset=DATASET, seed=seed, controls=controls,
-                                         overlap=overlap)
+        batch = schedule_batch(ScheduleOptions(checkpoint=str(checkpoint), dataset=DATASET, seed=seed,
+                                               controls=controls, overlap=overlap))
     else:
-        rendering.reconcile(0)  # an interrupted study: re-send what the stopped worker had taken
+        reconcile(0)  # an interrupted study: re-send what the stopped worker had taken
     while RenderBatch.objects.get(pk=batch.pk).state == RenderBatch.State.RUNNING:
-        counts = rendering.batch_counts(batch)
+        counts = batch_counts(batch)
         progress(f"render batch {batch.pk}: {counts['progress']:.0%} "
-                 f"({counts['comparisons'].get('done', 0)} comparisons done)")
+                 f"({counts['comparisons'].get(Status.DONE, 0)} comparisons done)")
         time.sleep(10)
-    counts = rendering.batch_counts(batch)
+    counts = batch_counts(batch)
     if counts["failures"]:
         raise RuntimeError(f"render batch {batch.pk} had failures: {counts['failures']}")
     return batch
@@ -111,18 +114,18 @@ def export_round(directory: Path) -> dict:
 def web_dpo_run(export_id: int, init: Path, beta: float, lr: float, epochs: int, progress) -> dict:
     """An ML engineer's DPO run from the web app: the row, a `training` worker, its curves. A run
     left unfinished by an interrupted study (its worker is gone) is marked failed and redone."""
-    TrainingRun.objects.filter(export_id=export_id, status__in=UNFINISHED_RUNS).update(
-        status=TrainingRun.Status.FAILED, error="the study was interrupted; its next run redid this one",
+    TrainingRun.objects.filter(export_id=export_id, status__in=UNFINISHED).update(
+        status=Status.FAILED, error="the study was interrupted; its next run redid this one",
         finished_at=timezone.now())
-    run = TrainingRun.objects.filter(export_id=export_id, status=TrainingRun.Status.DONE).first()
+    run = TrainingRun.objects.filter(export_id=export_id, status=Status.DONE).first()
     if run is None:
-        run = launch_run(PreferenceExport.objects.get(pk=export_id), init_checkpoint=str(init), beta=beta, lr=lr,
-                         epochs=epochs)
-    while TrainingRun.objects.get(pk=run.pk).status in UNFINISHED_RUNS:
+        run = launch_run(PreferenceExport.objects.get(pk=export_id), DPOConfig(beta=beta, lr=lr, epochs=epochs),
+                         init_checkpoint=str(init))
+    while TrainingRun.objects.get(pk=run.pk).status in UNFINISHED:
         progress(f"web-app DPO run {run.pk}: {len(TrainingRun.objects.get(pk=run.pk).epochs_done)}/{epochs} epochs")
         time.sleep(5)
     run.refresh_from_db()
-    if run.status != TrainingRun.Status.DONE:
+    if run.status != Status.DONE:
         raise RuntimeError(f"DPO run {run.pk} ended {run.status}: {run.error}")
     return {"run": run.pk, "directory": run.directory, "last": run.epochs_done[-1]}
 
@@ -133,6 +136,6 @@ def truth_of(corpus: DemoCorpus) -> dict:
 
 def publish_report(report: Path) -> None:
     """The report and its plots where the web app shows them to ML engineers (/training/study/)."""
-    target = Path(settings.MEDIA_ROOT) / STUDY_DIR
+    target = media.media_path(media.STUDY)
     shutil.copytree(report.parent / "plots", target / "plots", dirs_exist_ok=True)
     shutil.copyfile(report, target / "report.md")

@@ -13,6 +13,7 @@ from dser.timeline import Timeline, frame_count
 from rendering.face.arkit import INDEX
 from rendering.face.expressions import expression_weights
 from rendering.face.lipsync import Mouth, mouth
+from rendering.face.options import RenderOptions
 
 
 class AnimationError(ValueError):
@@ -83,7 +84,7 @@ def head_motion(n_frames: int, fps: float, rng: np.random.Generator) -> np.ndarr
     return sway * amplitude / 1.5
 
 
-def animate(samples: np.ndarray, rate: int, timeline: Timeline, fps: float = 25.0, seed: int = 0,
+def animate(samples: np.ndarray, rate: int, timeline: Timeline, fps: float = RenderOptions.fps, seed: int = 0,
             speech: Mouth | None = None) -> Animation:
     """Animation for mono `samples` at `rate` Hz, with the emotion of `timeline`; `speech`
     is the clip's mouth if already analysed (lipsync.mouth), else it is analysed here."""

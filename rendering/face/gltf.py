@@ -31,7 +31,6 @@ class Primitive:
     faces: np.ndarray  # (F, 3) int
     target_names: list[str]
     target_positions: np.ndarray  # (T, V, 3) deltas
-    base_color: tuple[float, float, float, float]
 
 
 def _chunks(data: bytes) -> tuple[dict, bytes]:
@@ -144,13 +143,11 @@ def read_glb(path: Path) -> list[Primitive]:
             targets = prim.get("targets", [])
             target_positions = np.stack([reader.accessor(t["POSITION"]) for t in targets]) if targets else \
                 np.zeros((0, *positions.shape), np.float32)
-            material = document.get("materials", [{}])[prim["material"]] if "material" in prim else {}
-            color = material.get("pbrMetallicRoughness", {}).get("baseColorFactor", [1, 1, 1, 1])
             primitives.append(Primitive(
                 mesh_name=mesh.get("name", ""), node_name=node.get("name") or parents.get(node_index, ""),
                 world=world, positions=positions, faces=faces,
                 target_names=list(names) if len(names) == len(targets) else [f"target{i}" for i in range(len(targets))],
-                target_positions=target_positions, base_color=tuple(color),
+                target_positions=target_positions,
             ))
     if not primitives:
         raise GltfError(f"{path} has no triangle meshes")

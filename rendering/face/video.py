@@ -3,8 +3,6 @@
 The one entry point the CLI and the Celery tasks call. Core (no Django).
 """
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +15,12 @@ from rendering.face.animation import Animation, animate
 from rendering.face.avatar import load_avatar
 from rendering.face.encode import compose_pair, encode_video
 from rendering.face.lipsync import JAW, Mouth, mouth
+from rendering.face.options import RenderOptions
 from rendering.face.render import FaceRenderer
 
 
 class RenderInputError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    size: int = 256  # pixels, square
-    fps: float = 25.0
-    msaa: bool = False  # 4x multisampling: smoother edges, about twice the render time
-    avatar: Path | None = None  # glTF head; None is the default Face Cap head
-    seed: int = 0  # idle motion (blinks, sway): same seed, same idle life
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:
@@ -50,14 +40,10 @@ def load_timeline(path: Path) -> Timeline:
         raise RenderInputError(f"bad timeline {Path(path).name}: {exc}") from None
 
 
-def render_frames(animation: Animation, options: RenderOptions, progress: Callable[[int], None] | None = None):
-    """Yield the animation's frames; the OpenGL context lives as long as the generator.
-    `progress(i)` is called every second of video (a job's heartbeat)."""
-    every = max(1, int(round(options.fps)))
+def render_frames(animation: Animation, options: RenderOptions):
+    """Yield the animation's frames; the OpenGL context lives as long as the generator."""
     with FaceRenderer(load_avatar(options.avatar), options.size, options.msaa) as renderer:
-        for i, (weights, head) in enumerate(zip(animation.weights, animation.head)):
-            if progress and i % every == 0:
-                progress(i)
+        for weights, head in zip(animation.weights, animation.head):
             yield renderer.render(weights, tuple(head))
 
 
@@ -68,7 +54,7 @@ def analyse_speech(audio: Path, fps: float) -> Mouth:
 
 
 def render_video(audio: Path, timeline: Timeline, target: Path, options: RenderOptions = RenderOptions(),
-                 speech: Mouth | None = None, progress: Callable[[int], None] | None = None) -> Animation:
+                 speech: Mouth | None = None) -> Animation:
     """Render the avatar speaking `audio` with the emotion of `timeline` to `target` (MP4).
     `speech`: the clip's analysed mouth (analyse_speech), if the caller keeps one."""
     samples, rate = read_audio(audio)
@@ -77,7 +63,7 @@ def render_video(audio: Path, timeline: Timeline, target: Path, options: RenderO
     except ValueError as exc:
         raise RenderInputError(str(exc)) from None
     load_avatar(options.avatar)  # fail on a bad avatar before ffmpeg starts
-    encode_video(render_frames(animation, options, progress), animation.n_frames, (options.size, options.size),
+    encode_video(render_frames(animation, options), animation.n_frames, (options.size, options.size),
                  options.fps, Path(audio), Path(target))
     return animation
 

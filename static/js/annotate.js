@@ -9,9 +9,11 @@
   const status = document.getElementById("status");
   const buttons = Array.from(document.querySelectorAll(".answers button"));
   const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
-  const LABELS = {left: "left better", right: "right better", tie: "no preference", both_poor: "both poor"};
-  const KEYS = {"1": "left", "ArrowLeft": "left", "2": "right", "ArrowRight": "right", "0": "tie",
-                "ArrowDown": "tie", "x": "both_poor"};
+  // The answers, their labels and keys come from the buttons (the server's list of choices).
+  const LABELS = Object.fromEntries(buttons.map((b) => [b.dataset.choice, b.dataset.label]));
+  const KEYS = Object.fromEntries(buttons.flatMap((b) => b.dataset.keys.split(" ").map((k) => [k, b.dataset.choice])));
+  const ASK = "Which face follows the voice better? " +
+    buttons.map((b) => `${b.dataset.keys.split(" ")[0]} ${b.dataset.label}`).join(" · ");
   let current = null;   // the comparison on screen
   let watched = false;  // played to the end once
   let loop = null;      // {start, end} while a mark loops
@@ -112,7 +114,7 @@
   player.addEventListener("ended", () => {
     watched = true;
     buttons.forEach((b) => { b.disabled = false; });
-    setStatus("Which face follows the voice better? 1 left · 2 right · 0 no preference · x both poor");
+    setStatus(ASK);
   });
   player.addEventListener("timeupdate", () => {
     if (loop && player.currentTime >= loop.end) player.currentTime = loop.start;

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from rendering import services
+from rendering.batches import batch_counts
 from rendering.management.commands.schedule_renders import format_counts
 from rendering.models import RenderBatch
 
@@ -19,6 +19,6 @@ class Command(BaseCommand):
         batch = batches.filter(pk=batch_id).first() if batch_id else batches.first()
         if batch is None:
             raise CommandError(f"no batch {batch_id}" if batch_id else "no batches yet")
-        counts = services.batch_counts(batch)
+        counts = batch_counts(batch)
         self.stdout.write(json.dumps(counts) if as_json else format_counts(counts))
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from rendering import services
+from rendering.reconcile import reconcile
 
 
 class Command(BaseCommand):
@@ -16,5 +16,5 @@ class Command(BaseCommand):
                                  "0: everything unfinished).")
 
     def handle(self, *args, older_than, **options):
-        sent = services.reconcile(older_than)
+        sent = reconcile(older_than)
         self.stdout.write(", ".join(f"{name} {n}" for name, n in sent.items()) or "nothing to do")

@@ -1,0 +1,93 @@
+"""The admins' dashboard: what annotators did, how well they agree, and how the sequences of
+each clip rank. A fixed number of queries per page whatever the number of judgments: counts
+are aggregated in the database, the rest reads only the columns it needs as tuples (no model
+instance per judgment, no lookup per row).
+
+"Agreement" here is pairwise: how often two annotators of one comparison answer alike
+(annotator/stats/agreement.py). The export's filter on one comparison's votes is its
+majority share, named so (training.services.ExportFilters.min_majority).
+"""
+from collections import defaultdict
+from datetime import timedelta
+from statistics import median
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from annotator.models import Judgment
+from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
+from annotator.stats.ranking import bradley_terry
+from corpus.models import Clip
+
+CONTROL_PASS_ACCURACY = 0.7  # below this share of controls right, an annotator is flagged
+
+
+def dashboard_figures(days: int = 14) -> dict:
+    """Everything the dashboard shows, from the judgments in the database."""
+    answers = list(Judgment.objects.filter(comparison__is_control=False).values_list(
+        "comparison_id", "comparison__clip_id", "annotator__username", "choice", "left_id", "right_id"))
+    by_comparison: dict[int, dict[str, str]] = defaultdict(dict)
+    for comparison, _, name, choice, _, _ in answers:
+        by_comparison[comparison][name] = choice
+    overlapping = [votes for votes in by_comparison.values() if len(votes) >= 2]
+    return {"per_day": judgments_per_day(days), "annotators": annotator_rows(agreement_by_annotator(overlapping)),
+            "judgments": Judgment.objects.count(), "control_pass": CONTROL_PASS_ACCURACY,
+            "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
+            "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(answers)}
+
+
+def judgments_per_day(days: int) -> list[tuple]:
+    """(date, judgments) for each of the last `days` days, today last."""
+    since = (timezone.localtime() - timedelta(days=days - 1)).date()
+    counts = dict(Judgment.objects.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+                  .filter(day__gte=since).values_list("day").annotate(n=Count("pk")).order_by())
+    return [(day, counts.get(day, 0)) for day in (since + timedelta(days=i) for i in range(days))]
+
+
+def annotator_rows(agreement: dict[str, float]) -> list[dict]:
+    """Per annotator: judgments, median time, answers faster than the video, controls right."""
+    rows = (Judgment.objects.values("annotator__username").order_by("annotator__username").annotate(
+        count=Count("pk"), too_fast=Count("pk", filter=Q(response_ms__lt=F("comparison__duration_s") * 1000)),
+        controls=Count("pk", filter=Q(comparison__is_control=True)),
+        controls_right=Count("pk", filter=Q(comparison__is_control=True, choice=F("comparison__control_answer")))))
+    times = defaultdict(list)
+    for name, response_ms in Judgment.objects.values_list("annotator__username", "response_ms"):
+        times[name].append(response_ms)
+    annotators = []
+    for row in rows:
+        name = row["annotator__username"]
+        accuracy = row["controls_right"] / row["controls"] if row["controls"] else None
+        annotators.append({"name": name, "count": row["count"], "median_s": median(times[name]) / 1000,
+                           "too_fast": row["too_fast"], "controls": row["controls"], "control_accuracy": accuracy,
+                           "agreement": agreement.get(name),
+                           "flagged": accuracy is not None and accuracy < CONTROL_PASS_ACCURACY})
+    return annotators
+
+
+def control_accuracy_by_annotator() -> dict[int, float]:
+    """Annotator id -> share of the controls they answered with the known better side."""
+    rows = (Judgment.objects.filter(comparison__is_control=True).values("annotator")
+            .annotate(total=Count("pk"), right=Count("pk", filter=Q(choice=F("comparison__control_answer")))))
+    return {row["annotator"]: row["right"] / row["total"] for row in rows}
+
+
+def clip_rankings(answers: list[tuple]) -> list[dict]:
+    """Per clip, its sequences ranked by Bradley-Terry from the left/right votes (ties and
+    "both poor" carry no preference), with the votes behind each. `answers`: (comparison,
+    clip, annotator, choice, left, right) of the non-control judgments."""
+    by_clip: dict[int, list[tuple]] = defaultdict(list)
+    for _, clip, _, choice, left, right in answers:
+        by_clip[clip].append((choice, left, right))
+    clips = Clip.objects.in_bulk(list(by_clip))
+    rankings = []
+    for clip_id, votes in sorted(by_clip.items()):
+        wins = [(left, right) if choice == Judgment.Choice.LEFT else (right, left)
+                for choice, left, right in votes if choice in (Judgment.Choice.LEFT, Judgment.Choice.RIGHT)]
+        sequences = sorted({pk for _, left, right in votes for pk in (left, right)})
+        won = {pk: sum(w == pk for w, _ in wins) for pk in sequences}
+        lost = {pk: sum(loser == pk for _, loser in wins) for pk in sequences}
+        rankings.append({"clip": clips[clip_id], "votes": len(votes), "ranking": [
+            {"sequence": pk, "score": score, "won": won[pk], "lost": lost[pk]}
+            for pk, score in bradley_terry(sequences, wins)]})
+    return rankings

@@ -1,0 +1,156 @@
+"""Scheduling render batches: which clips, their drawn (window, stride) pairs, and, once a
+clip's sequences exist, the renders and comparisons they lead to (shared with other batches
+over the same clips, model and seed).
+"""
+import itertools
+import random
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from corpus.models import Clip
+from dser.emotions import EMOTIONS, one_hot
+from dser.jobs import Status
+from dser.timeline import Timeline
+from dser.windows import WindowParams, clip_seed, draw_params
+from emotion.checkpoint import CheckpointError, checkpoint_hash, load_metadata
+from rendering.jobs import enqueue, enqueue_ready_comparisons
+from rendering.models import BatchClip, Comparison, EmotionSequence, Job, Render, RenderBatch
+from rendering.options import ScheduleOptions
+
+
+def select_clips(options: ScheduleOptions) -> list[Clip]:
+    clips = Clip.objects.filter(status=Clip.Status.READY)
+    if options.clip_ids:
+        clips = clips.filter(pk__in=options.clip_ids)
+    if options.dataset:
+        clips = clips.filter(dataset=options.dataset)
+    if options.split:
+        clips = clips.filter(split=options.split)
+    clips = clips.order_by("pk")
+    return list(clips[:options.limit] if options.limit else clips)
+
+
+def check_stage1_checkpoint(checkpoint: str) -> str:
+    """The checkpoint's hash, or ValueError if it is not a stage-1 (utterance) model."""
+    try:
+        metadata = load_metadata(Path(checkpoint))
+        digest = checkpoint_hash(Path(checkpoint))
+    except CheckpointError as exc:
+        raise ValueError(str(exc)) from None
+    if metadata.head != "utterance":
+        raise ValueError(f"{checkpoint} is a {metadata.head} model; sequences need a stage-1 (utterance) model")
+    return digest
+
+
+@transaction.atomic
+def schedule_batch(options: ScheduleOptions, created_by=None) -> RenderBatch:
+    """Create a batch over the ready clips selected, and enqueue each clip's inference.
+    ValueError, and nothing made, if an option is out of range or no clip matches."""
+    options.check()
+    checkpoint = options.checkpoint or settings.STAGE1_CHECKPOINT
+    digest = check_stage1_checkpoint(checkpoint)
+    clips = select_clips(options)
+    if not clips:
+        raise ValueError("no ready clips match that selection")
+    batch = RenderBatch.objects.create(
+        dataset=options.dataset, split=options.split, clip_ids=list(options.clip_ids), limit=options.limit,
+        checkpoint=str(checkpoint), checkpoint_hash=digest, sequences_per_clip=options.sequences,
+        pairs_per_clip=options.pairs, seed=options.seed, priority=options.priority,
+        min_distance_s=options.min_distance_s, controls=options.controls, overlap=options.overlap,
+        created_by=created_by)
+    items = BatchClip.objects.bulk_create(BatchClip(batch=batch, clip=clip) for clip in clips)
+    for item in items:
+        enqueue(BatchClip, item.pk, options.priority)
+    return batch
+
+
+def clip_params(batch: RenderBatch, clip: Clip) -> list[WindowParams]:
+    """The clip's (window, stride) pairs: the same for the same clip and seed, everywhere."""
+    return draw_params(clip_seed(clip.key, batch.seed), batch.sequences_per_clip, batch.min_distance_s)
+
+
+def chosen_pairs(batch: RenderBatch, clip: Clip, sequences: list[EmotionSequence]) -> list[tuple]:
+    """The pairs to compare, each in its shown (left, right) order, reproducible from the seed."""
+    rng = random.Random(clip_seed(f"{clip.key}/pairs", batch.seed))
+    pairs = list(itertools.combinations(sequences, 2))
+    if batch.pairs_per_clip:
+        pairs = rng.sample(pairs, batch.pairs_per_clip)
+    return [(a, b) if rng.random() < 0.5 else (b, a) for a, b in pairs]
+
+
+def add_sequences(item: BatchClip, params: list[WindowParams], timelines: list[Timeline]) -> None:
+    """Save a clip's sequences, and create (or reuse) their renders and comparisons: what a
+    finished inference step leads to (run inside its `finish`)."""
+    batch, clip = item.batch, item.clip
+    sequences = [_sequence(batch, clip, param, timeline) for param, timeline in zip(params, timelines)]
+    shown = chosen_pairs(batch, clip, sequences)
+    if wants_control(batch, clip):
+        shown.append(control_pair(batch, clip, sequences[0]))
+    used = list(dict.fromkeys([*sequences, *(sequence for pair in shown for sequence in pair)]))
+    batch.sequences.add(*used)
+    for sequence in used:
+        render, _ = Render.objects.get_or_create(sequence=sequence)
+        if _revive(render):
+            enqueue(Render, render.pk, batch.priority)
+    for left, right in shown:
+        comparison = comparison_for(clip, left, right)
+        _revive(comparison)
+        batch.comparisons.add(comparison)
+    enqueue_ready_comparisons(Comparison.objects.filter(clip=clip))
+
+
+def _sequence(batch: RenderBatch, clip: Clip, param: WindowParams, timeline: Timeline,
+              kind: str = EmotionSequence.Kind.MODEL) -> EmotionSequence:
+    sequence, _ = EmotionSequence.objects.get_or_create(
+        clip=clip, checkpoint_hash=batch.checkpoint_hash, window_s=param.window_s, stride_s=param.stride_s, kind=kind,
+        defaults={"checkpoint": batch.checkpoint, "timeline": timeline.to_json()})
+    return sequence
+
+
+def wants_control(batch: RenderBatch, clip: Clip) -> bool:
+    """Whether this clip gets a control comparison: a share `batch.controls` of the clips."""
+    return random.Random(clip_seed(f"{clip.key}/control", batch.seed)).random() < batch.controls
+
+
+def control_pair(batch: RenderBatch, clip: Clip, sequence: EmotionSequence) -> tuple:
+    """A model sequence against a worse copy whose answer is known: the emotion the model gives
+    the least weight over the clip, held throughout (plainly not what the voice says). Shown in
+    a seeded random order. (Reversing the sequence in time made a subtler control, but on the
+    study corpus the reversed copy was the closer one to the true timeline in 1 of 4 controls.)"""
+    control = _sequence(batch, clip, sequence.params, unlikely_timeline(sequence.get_timeline()),
+                        EmotionSequence.Kind.UNLIKELY)
+    if random.Random(clip_seed(f"{clip.key}/control-side", batch.seed)).random() < 0.5:
+        return sequence, control
+    return control, sequence
+
+
+def unlikely_timeline(timeline: Timeline) -> Timeline:
+    """The emotion `timeline` weighs least over the clip, held throughout: a control's worse side."""
+    return Timeline([0.0], [one_hot(EMOTIONS[int(timeline.values.mean(axis=0).argmin())])])
+
+
+def comparison_for(clip: Clip, left: EmotionSequence, right: EmotionSequence) -> Comparison:
+    """The pair's comparison: an existing one keeps the left/right order it was shown in."""
+    existing = Comparison.objects.filter(Q(left=left, right=right) | Q(left=right, right=left)).first()
+    if existing:
+        return existing
+    is_control = left.kind != right.kind  # a model sequence against its worse copy
+    answer = ("left" if left.kind == EmotionSequence.Kind.MODEL else "right") if is_control else ""
+    try:
+        with transaction.atomic():
+            return Comparison.objects.create(clip=clip, left=left, right=right, is_control=is_control,
+                                             control_answer=answer)
+    except IntegrityError:  # another batch's worker created it just now
+        return Comparison.objects.get(Q(left=left, right=right) | Q(left=right, right=left))
+
+
+def _revive(item: Job) -> bool:
+    """A new batch wants an item a cancelled batch left undone: make it pending again.
+    True if the item is pending (its task should be enqueued)."""
+    if item.status == Status.CANCELLED:
+        type(item).objects.filter(pk=item.pk, status=Status.CANCELLED).update(status=Status.PENDING)
+        item.status = Status.PENDING
+    return item.status == Status.PENDING
