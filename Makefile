@@ -11,36 +11,40 @@ CONCURRENCY ?= 1
 TEST_ENV := DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test test-fast screenshots lint-imports setup system worker beat web checkpoints study clean
+.PHONY: demo test test-fast lint screenshots setup system worker beat web checkpoints study clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
 
-test: setup lint-imports
+# Every tier (pytest.ini's markers: pure, database, media, workers, slow). The import
+# contracts are checked once, by tests/test_architecture.py; the code lint before it.
+test: setup lint
 	scripts/ensure_services.sh postgres
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-# The pure tests alone (no database, services or generated media): seconds.
-test-fast: $(VENV)/.installed lint-imports
+# The pure tests alone (every core, the statistics and the import contracts; no database,
+# services or generated media): seconds.
+test-fast: $(VENV)/.installed lint
 	HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -m pure $(PYTEST_ARGS)
+
+# pyflakes and import sorting (ruff.toml).
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 
 # The README's pictures of the annotation page and dashboard, taken by the browser tests.
 screenshots: setup
 	scripts/ensure_services.sh postgres
 	$(TEST_ENV) DSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/test_annotation_browser.py
 
-# The architecture rules in .importlinter (cores import no Django; apps point upstream).
-lint-imports: $(VENV)/.installed
-	$(VENV)/bin/lint-imports --no-cache
-
 setup: system $(VENV)/.installed
 
 system:
 	scripts/install_system_packages.sh
 
-$(VENV)/.installed: requirements.txt
+# Runtime and development pins (the Docker image installs requirements.txt alone).
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 # The processes of a deployment (docker-compose.yml runs the same commands).
@@ -56,7 +60,7 @@ worker:
 beat:
 	$(VENV)/bin/celery -A dser beat --loglevel INFO --schedule $(CURDIR)/var/celerybeat-schedule
 
-# The embedded default checkpoints (training/checkpoints), rebuilt from generated data.
+# The embedded default checkpoints (emotion/checkpoints), rebuilt from generated data.
 checkpoints: setup
 	scripts/build_default_checkpoints.sh
 

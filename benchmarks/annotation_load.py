@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.processes import running, start_web  # noqa: E402
+from benchmarks.processes import running, start_web
 
 DB_URL = "postgres://dser:dser@127.0.0.1:5432/dser_load"
+REDIS_URL = "redis://127.0.0.1:6379/10"  # each benchmark its own Redis database (the tests use 9 and 12)
 PORT = 8899
 
 
@@ -41,7 +42,7 @@ def configure(scratch: Path) -> dict:
         admin.execute("CREATE DATABASE dser_load")
     env = dict(os.environ, DATABASE_URL=DB_URL, DSER_VAR_DIR=str(scratch / "var"), MEDIA_ROOT=str(scratch / "media"),
                DJANGO_SETTINGS_MODULE="dser.settings", DEBUG="0", SECRET_KEY="load-test-only-" + "x" * 40,
-               ALLOWED_HOSTS="127.0.0.1", DSER_OVERLAP="3", LOG_LEVEL="WARNING")
+               ALLOWED_HOSTS="127.0.0.1", DSER_OVERLAP="3", LOG_LEVEL="WARNING", REDIS_URL=REDIS_URL)
     os.environ.update(env)
     import django
 
@@ -50,16 +51,17 @@ def configure(scratch: Path) -> dict:
 
 
 def make_work(annotators: int, comparisons: int) -> list[str]:
+    from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
 
     from annotator.models import ApiToken
     from corpus.models import Clip
     from dser.emotions import one_hot
+    from dser.jobs import Status
     from dser.roles import ANNOTATORS, assign_role
     from dser.timeline import Timeline
-    from django.contrib.auth.models import User
-    from rendering.models import Comparison, EmotionSequence, Status
+    from rendering.models import Comparison, EmotionSequence
 
     call_command("migrate", verbosity=0)
     timelines = [Timeline([0.0], [one_hot(e)]).to_json() for e in ("joy", "sadness")]

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/14"  # each benchmark its own Redis database
 
 
 def manage(env: dict, *args: str) -> None:
@@ -30,7 +31,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        env = dict(os.environ, DSER_VAR_DIR=str(scratch / "var"), DATABASE_URL=f"sqlite:///{scratch}/gen.sqlite3")
+        env = dict(os.environ, DSER_VAR_DIR=str(scratch / "var"), DATABASE_URL=f"sqlite:///{scratch}/gen.sqlite3",
+                   REDIS_URL=REDIS_URL)
         env.pop("MEDIA_ROOT", None)
         manage(env, "make_demo_corpus", str(scratch / "corpus"), "--clips", str(args.clips), "--voices", "0")
         rates = []

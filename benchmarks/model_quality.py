@@ -34,12 +34,19 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dser.files import write_text_atomic  # noqa: E402
-from training.ml.evaluate import accuracy_rows, mae_rows  # noqa: E402
-from training.ml.stage1 import STAGE1_PRESETS, train_ser  # noqa: E402
-from training.ml.stage2 import STAGE2_PRESETS, label_windows, train_seq  # noqa: E402
+from dser.files import write_text_atomic
+from emotion.evaluate import accuracy_rows, mae_rows
+from emotion.stage1 import STAGE1_PRESETS, train_ser
+from emotion.stage2 import STAGE2_PRESETS, label_windows, train_seq
 
 LOSSES = ("ce", "dirichlet")
+
+
+def make_model_corpora(work: Path, quick: bool) -> None:
+    """The training and held-out corpora (scripts/make_model_corpora.sh), made by this
+    interpreter, whatever environment it is (a venv, an image, conda)."""
+    subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(work)] + ["--quick"] * quick, check=True,
+                   env={**os.environ, "PYTHON": sys.executable})
 
 
 def cached(path: Path, compute) -> dict:
@@ -127,8 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.out.resolve()
     if not (work / "test" / "reference.jsonl").is_file():
-        subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(work)] + ["--quick"] * args.quick,
-                       check=True)
+        make_model_corpora(work, args.quick)
     baseline = baseline_accuracy(work)
     runs = [(loss, seed) for loss in LOSSES for seed in range(args.seeds)]
     results = run_all(work, runs, args.quick, args.jobs)

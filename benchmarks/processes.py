@@ -32,7 +32,7 @@ def start_worker(env: dict, name: str, queues: str, concurrency: int, log: Path)
 
 def start_web(env: dict, port: int, workers: int, log: Path | None = None) -> subprocess.Popen:
     """gunicorn serving the app on 127.0.0.1:`port`, returned once /healthz answers."""
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "dser.wsgi:application", "--bind",
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "dser.wsgi:application", "--bind",
                                f"127.0.0.1:{port}", "--workers", str(workers)], cwd=ROOT, env=env,
                               stdout=log.open("w") if log else subprocess.DEVNULL, stderr=subprocess.STDOUT,
                               start_new_session=True)

@@ -6,8 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from annotator.models import Judgment
-from tests.annotation import annotators, make_comparisons
-from tests.test_roles import PASSWORD, make_user
+from tests.support import PASSWORD, annotators, make_comparisons, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotator.models import Judgment, Lease
-from tests.annotation import annotators, make_comparisons
-from tests.test_roles import PASSWORD, make_user
+from tests.support import PASSWORD, annotators, make_comparisons, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -1,18 +1,14 @@
 """Admins exclude clips (with a reason) and filter the corpus in the admin."""
 import pytest
-from django.contrib.auth.models import User
 
 from corpus.models import Clip
-from dser.roles import ADMINS, assign_role
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client):
-    user = User.objects.create_user("adm", password="x-long-password")
-    assign_role(user, ADMINS)
-    client.force_login(user)
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
     return client
 
 

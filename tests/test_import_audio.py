@@ -8,7 +8,7 @@ import soundfile
 from django.core.management import CommandError, call_command
 
 from corpus.models import Clip
-from tests.media_fixtures import write_tone_mp4
+from tests.support import write_tone_mp4
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import soundfile
 from django.core.management import CommandError, call_command
 
 from corpus.models import Clip
-from tests.media_fixtures import truncate, write_tone_mp4, write_video_without_audio
+from tests.support import truncate, write_tone_mp4, write_video_without_audio
 
 pytestmark = pytest.mark.django_db
 

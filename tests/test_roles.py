@@ -8,30 +8,9 @@ from django.core.management import CommandError, call_command
 
 from corpus.models import Clip
 from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "a-long-test-passphrase"
-
-
-def make_user(username: str, role: str) -> User:
-    os.environ["TEST_PASSWORD"] = PASSWORD
-    call_command("create_user", username, "--role", role, "--password-env", "TEST_PASSWORD", stdout=StringIO())
-    return User.objects.get(username=username)
-
-
-@pytest.fixture
-def annotator():
-    return make_user("ann", ANNOTATORS)
-
-
-@pytest.fixture
-def admin_user():
-    return make_user("adm", ADMINS)
-
-
-@pytest.fixture
-def engineer():
-    return make_user("eng", ML_ENGINEERS)
 
 
 def test_create_user_gives_exactly_one_role(annotator, admin_user, engineer):

@@ -5,6 +5,7 @@ resumes and redoes nothing."""
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from benchmarks.study.annotators import SimulatedAnnotator
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "dser_study_test"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = "redis://127.0.0.1:6379/12"  # not the study's own default (13): a study beside the tests is left alone
 
 
 @pytest.mark.pure
@@ -42,12 +43,13 @@ def run_study(out: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory) -> tuple[Path, str]:
+def study(tmp_path_factory, quick_models) -> tuple[Path, str]:
     with psycopg.connect("postgresql://dser:dser@127.0.0.1:5432/postgres", autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
         admin.execute(f"CREATE DATABASE {DATABASE}")
     redis.Redis.from_url(REDIS_URL).flushdb()  # no messages left from an earlier, interrupted run
     out = tmp_path_factory.mktemp("study")
+    shutil.copytree(quick_models[0], out / "models")  # the same toy models: not trained twice
     return out, run_study(out)
 
 

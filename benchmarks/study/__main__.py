@@ -36,14 +36,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, run_all  # noqa: E402
-from training.ml.defaults import DEFAULT_STAGE1  # noqa: E402
+from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, make_model_corpora, run_all
+from dser.files import write_text_atomic
+from dser.records import TRIPLETS_FILE
+from emotion.defaults import DEFAULT_STAGE1
 
 BETAS = (0.01, 0.1, 0.5, 10.0)
 MAIN_BETA = 0.5
 ERROR_RATES = (0.0, 0.15, 0.3)
 MAIN_ERROR = 0.15
-# DPO compares each model's own log-likelihood (training.ml.dpo, "auto"); on the ce row the
+# DPO compares each model's own log-likelihood (emotion.dpo, "auto"); on the ce row the
 # paper's, the Dirichlet density, is tried too (at the main β and error rate).
 PAPER_LIKELIHOOD = "dirichlet"
 PAPER_LIKELIHOOD_RUN = f"e{MAIN_ERROR:g}-beta{MAIN_BETA:g}-likelihood-{PAPER_LIKELIHOOD}"
@@ -67,8 +69,15 @@ QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dp
               validation_clips=6)
 
 
-def progress(message: str) -> None:
+# With --status FILE, each progress line is also kept there as JSON (state, message, time) for
+# the web app's study page, which says how far a study running in the background has come.
+status_file: Path | None = None
+
+
+def progress(message: str, state: str = "running") -> None:
     print(f"[study {time.strftime('%H:%M:%S')}] {message}", flush=True)
+    if status_file:
+        write_text_atomic(status_file, json.dumps({"state": state, "message": message, "at": time.time()}))
 
 
 def make_corpora(out: Path, scale: Scale, quick: bool) -> tuple[Path, Path]:
@@ -78,7 +87,7 @@ def make_corpora(out: Path, scale: Scale, quick: bool) -> tuple[Path, Path]:
     if not (models / "test" / "reference.jsonl").is_file():
         made = True
         progress("corpora for stages 1 and 2, and the held-out clips")
-        subprocess.run([str(ROOT / "scripts" / "make_model_corpora.sh"), str(models)] + ["--quick"] * quick, check=True)
+        make_model_corpora(models, quick)
     for directory, clips, seed, wav in ((stage3, scale.clips, 2, False), (validation, scale.validation_clips, 3, True)):
         if not (directory / ("reference.jsonl" if wav else "meld/timelines.json")).is_file():
             made = True
@@ -160,14 +169,14 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
 
 
 def dpo_config(scale: Scale, beta: float, lr: float, seed: int, likelihood: str = "auto"):
-    from training.ml.dpo import DPOConfig
+    from emotion.dpo import DPOConfig
 
     return DPOConfig(beta=beta, lr=lr, epochs=scale.dpo_epochs, batch_size=4, val_fraction=0.0, seed=seed,
                      likelihood=likelihood)
 
 
 def round_triplets(out: Path, error_rate: float) -> Path:
-    return out / "rounds" / f"e{error_rate:g}" / "export" / "triplets.jsonl"
+    return out / "rounds" / f"e{error_rate:g}" / "export" / TRIPLETS_FILE
 
 
 def choose_lr(out: Path, scale: Scale, loss: str, validation, likelihood: str = "auto") -> dict:
@@ -243,12 +252,24 @@ def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
 
 
 def main() -> None:
+    global status_file
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "study")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="every stage at toy size: a smoke run, not a measurement")
     parser.add_argument("--render-size", type=int, help="video size in pixels (default 128; 64 with --quick)")
+    parser.add_argument("--status", type=Path, metavar="FILE",
+                        help="also keep the latest progress line here, as JSON (the web app's study page reads it)")
     args = parser.parse_args()
+    status_file = args.status
+    try:
+        run(args)
+    except BaseException as error:
+        progress(f"failed: {type(error).__name__}: {error}", state="failed")
+        raise
+
+
+def run(args) -> None:
     out, scale = args.out.resolve(), QUICK if args.quick else FULL
     if args.render_size:
         scale.render_size = args.render_size
@@ -287,7 +308,8 @@ def main() -> None:
     from benchmarks.study.app import publish_report
 
     publish_report(report)
-    progress(f"this run {time.perf_counter() - started:.0f} s; all stages {results['seconds']:.0f} s; report {report}")
+    progress(f"this run {time.perf_counter() - started:.0f} s; all stages {results['seconds']:.0f} s; report {report}",
+             state="done")
     print(ordering_line(results, MAIN_BETA, MAIN_ERROR))
 
 

@@ -6,10 +6,11 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from benchmarks.model_quality import mean_spread, spread as fmt  # noqa: E402
-from dser.files import atomic_path, write_text_atomic  # noqa: E402
+from benchmarks.model_quality import mean_spread
+from benchmarks.model_quality import spread as fmt
+from dser.files import atomic_path, write_text_atomic
 
 # The paper (Fedorov & Korobchenko), large wav2vec2 on real speech. Table 3 gives one row per
 # approach (the Dirichlet model); β = 0.5 was its best of those tried (Table 4).

@@ -1,0 +1,43 @@
+"""The annotation statistics (annotator/stats): agreement, Krippendorff's alpha,
+Bradley-Terry, difference marks, on hand-computed cases. Pure: no database."""
+import pytest
+
+from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
+from annotator.stats.marks import difference_marks
+from annotator.stats.ranking import bradley_terry
+from dser.emotions import one_hot
+from dser.timeline import Timeline
+
+pytestmark = pytest.mark.pure
+
+
+def test_agreement_matches_a_hand_computed_example():
+    # Three comparisons, two annotators: (L, L), (L, R), (R, R). Agreeing pairs 2 of 3.
+    # Krippendorff (nominal): o_LR = o_RL = 1, n_L = n_R = 3, n = 6; D_o = 2/6,
+    # D_e = 2 * 3 * 3 / (6 * 5) = 0.6; alpha = 1 - (1/3) / 0.6 = 4/9.
+    answers = [{"a": "left", "b": "left"}, {"a": "left", "b": "right"}, {"a": "right", "b": "right"}, {"a": "tie"}]
+    assert percent_agreement(answers) == pytest.approx(2 / 3)
+    assert krippendorff_alpha(answers) == pytest.approx(4 / 9)
+    assert krippendorff_alpha([{"a": "left", "b": "left"}]) is None  # no disagreement possible
+
+
+def test_agreement_by_annotator_singles_out_the_one_who_always_answers_left():
+    # a and b agree on all three; c answers "left" throughout and matches them once.
+    answers = [{"a": "left", "b": "left", "c": "left"}, {"a": "right", "b": "right", "c": "left"},
+               {"a": "tie", "b": "tie", "c": "left"}, {"a": "right"}]
+    assert agreement_by_annotator(answers) == pytest.approx({"a": 4 / 6, "b": 4 / 6, "c": 1 / 3})
+
+
+def test_bradley_terry_orders_a_known_case():
+    wins = [("A", "B")] * 3 + [("B", "C")] * 3 + [("A", "C")] * 3 + [("B", "A")]
+    ranking = bradley_terry(["C", "B", "A", "D"], wins)
+    assert [item for item, _ in ranking if item != "D"] == ["A", "B", "C"]
+    assert dict(ranking)["D"] == pytest.approx(0.0, abs=1e-9)  # in no comparison: no evidence either way
+
+
+def test_marks_point_at_where_two_sequences_differ():
+    joy_then_neutral = Timeline([0.0, 0.9, 1.1, 3.0], [one_hot("joy")] * 2 + [one_hot("neutral")] * 2)
+    always_joy = Timeline([0.0], [one_hot("joy")])
+    (mark,) = difference_marks(joy_then_neutral, always_joy, 3.0)
+    assert mark["start"] == pytest.approx(1.0, abs=0.1) and mark["end"] == pytest.approx(3.0)
+    assert difference_marks(always_joy, always_joy, 3.0) == []
