@@ -8,7 +8,7 @@ CONCURRENCY ?= 1
 
 # Tests run against the real PostgreSQL (as their own role, `dser`) and Redis on this
 # machine, started if missing.
-TEST_ENV := DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
+TEST_ENV := DEBUG=1 DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
 .PHONY: demo test test-fast lint screenshots setup system worker beat web checkpoints study clean
@@ -25,7 +25,7 @@ test: setup lint
 # The pure tests alone (every core, the statistics and the import contracts; no database,
 # services or generated media): seconds.
 test-fast: $(VENV)/.installed lint
-	HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -m pure $(PYTEST_ARGS)
+	DEBUG=1 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -m pure $(PYTEST_ARGS)
 
 # pyflakes and import sorting (ruff.toml).
 lint: $(VENV)/.installed

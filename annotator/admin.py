@@ -1,24 +1,55 @@
-from django.contrib import admin
+"""Judgments, their changes and leases in the admin: to look at, never to edit or delete."""
+from django.contrib import admin, messages
 
-from annotator.models import Judgment, Lease
-
-
-@admin.register(Judgment)
-class JudgmentAdmin(admin.ModelAdmin):
-    list_display = ("comparison", "annotator", "choice", "response_ms", "watched_to_end", "created_at", "changed_at")
-    list_filter = ("choice", "annotator", "comparison__is_control")
-    search_fields = ("comparison__clip__key", "annotator__username")
-    readonly_fields = [field.name for field in Judgment._meta.fields]
-
-    def has_add_permission(self, request):
-        return False  # annotators judge on the annotation page or through the API
+from annotator.models import ApiToken, Judgment, JudgmentChange, Lease
 
 
-@admin.register(Lease)
-class LeaseAdmin(admin.ModelAdmin):
-    list_display = ("comparison", "annotator", "served_at", "expires_at")
-    list_filter = ("annotator",)
-    readonly_fields = ("comparison", "annotator", "served_at", "expires_at")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows people made: shown, never added, changed or deleted from the admin."""
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class JudgmentChangeInline(admin.TabularInline):
+    model = JudgmentChange
+    extra = 0
+    readonly_fields = ("before", "after", "changed_by", "changed_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Judgment)
+class JudgmentAdmin(ReadOnlyAdmin):
+    list_display = ("comparison", "annotator", "choice", "response_ms", "watched_to_end", "created_at", "changed_at")
+    list_filter = ("choice", "annotator", "comparison__is_control")
+    search_fields = ("comparison__clip__key", "annotator__username")
+    inlines = (JudgmentChangeInline,)
+
+
+@admin.register(Lease)
+class LeaseAdmin(ReadOnlyAdmin):
+    list_display = ("comparison", "annotator", "served_at", "expires_at")
+    list_filter = ("annotator",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Scripts' tokens: which exist, when they were last used, and a way to stop them."""
+
+    list_display = ("user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "prefix")
+    actions = ("revoke_tokens",)
+
+    @admin.action(description="Revoke the selected tokens", permissions=["view"])
+    def revoke_tokens(self, request, queryset):
+        self.message_user(request, f"Revoked {ApiToken.revoke(queryset)} token(s).", messages.SUCCESS)

@@ -2,7 +2,7 @@
 (`Authorization: Bearer <token>` from `manage.py api_token USERNAME`). OpenAPI schema at
 /api/v1/openapi.json. Every route needs the annotators role; refusals change nothing."""
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -55,13 +55,16 @@ class NextOut(Schema):
 
 # The answers an annotator can give: the model's choices, nothing re-listed here.
 Choice = Literal[tuple(Judgment.Choice.values)]
+# Every number a client sends is bounded, so an absurd one is a 422, never a database error.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+DAY_MS = 24 * 3600 * 1000
 
 
 class JudgmentIn(Schema):
-    comparison: int
+    comparison: Id
     choice: Choice
     watched_to_end: bool
-    time_ms: int = Field(ge=0)
+    time_ms: int = Field(ge=0, le=DAY_MS, description="Time on the task as the page measured it (at most a day).")
 
 
 class ChangeIn(Schema):
@@ -108,7 +111,7 @@ def create_judgment(request, body: JudgmentIn):
 
 
 @api.patch("/judgments/{judgment_id}", response=JudgmentOut, summary="Change your answer (for a few minutes)")
-def change_judgment(request, judgment_id: int, body: ChangeIn):
+def change_judgment(request, judgment_id: Id, body: ChangeIn):
     try:
         return judgment_out(services.change(annotator(request), judgment_id, body.choice))
     except services.Refused as error:
@@ -122,7 +125,7 @@ def my_judgments(request):
 
 @api.get("/comparisons/{comparison_id}/video", url_name="comparison_video", summary="A comparison's video",
          response={200: None, 206: None})
-def comparison_video(request, comparison_id: int) -> HttpResponse:
+def comparison_video(request, comparison_id: Id) -> HttpResponse:
     user = annotator(request)
     comparison = Comparison.objects.filter(pk=comparison_id).first()
     if comparison is None or not services.may_watch(user, comparison_id) or not comparison.file:

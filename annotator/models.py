@@ -1,7 +1,14 @@
 """People's judgments: which comparison an annotator holds (Lease), what they chose
-(Judgment), and the tokens scripts use to act as an annotator (ApiToken)."""
+(Judgment) and every change of mind (JudgmentChange), and the tokens scripts use to act as
+an annotator (ApiToken).
+
+Judgments are the one thing the product cannot make again, so they are append-only: every
+row they point at (annotator, comparison, sequences, lease) is PROTECTed, so deleting a clip,
+a comparison, a sequence or a user with judgments is refused (exclude clips, deactivate users);
+the admin cannot delete them; a changed answer keeps the one before it."""
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -38,17 +45,18 @@ class Judgment(models.Model):
         BOTH_POOR = "both_poor", "both poor"
 
     # The answer buttons of the annotation page, in its order, each with its keys (the first
-    # is shown on the button); the page's script reads both from the buttons.
-    ANSWER_KEYS = {Choice.LEFT: ("1", "ArrowLeft"), Choice.TIE: ("0", "ArrowDown"), Choice.BOTH_POOR: ("x",),
+    # is shown on the button); the page's script reads both from the buttons. ↓ and ↑ are
+    # left to scroll the page.
+    ANSWER_KEYS = {Choice.LEFT: ("1", "ArrowLeft"), Choice.TIE: ("0",), Choice.BOTH_POOR: ("x",),
                    Choice.RIGHT: ("2", "ArrowRight")}
 
-    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgments")
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="judgments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judgments")
+    comparison = models.ForeignKey(Comparison, on_delete=models.PROTECT, related_name="judgments")
     lease = models.OneToOneField(Lease, on_delete=models.PROTECT, related_name="judgment")
     choice = models.CharField(max_length=16, choices=Choice.choices)
-    left = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+",
+    left = models.ForeignKey(EmotionSequence, on_delete=models.PROTECT, related_name="+",
                              help_text="The sequence shown on the left when it was judged.")
-    right = models.ForeignKey(EmotionSequence, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(EmotionSequence, on_delete=models.PROTECT, related_name="+")
     response_ms = models.PositiveIntegerField(help_text="From serving the comparison to the answer (server clock).")
     time_ms = models.PositiveIntegerField(help_text="Time on the task as the annotator's page measured it.")
     watched_to_end = models.BooleanField()
@@ -74,16 +82,45 @@ class Judgment(models.Model):
         return self.choice == self.comparison.control_answer
 
 
+class JudgmentChange(models.Model):
+    """One change of an answer: what it was before, what it became, who changed it and when.
+    The judgment itself holds the latest answer, which exports read."""
+
+    judgment = models.ForeignKey(Judgment, on_delete=models.PROTECT, related_name="changes")
+    before = models.CharField(max_length=16, choices=Judgment.Choice.choices)
+    after = models.CharField(max_length=16, choices=Judgment.Choice.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["judgment", "changed_at"]
+
+    def __str__(self) -> str:
+        return f"judgment {self.judgment_id}: {self.before} -> {self.after}"
+
+
+def token_expiry():
+    return timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS)
+
+
 class ApiToken(models.Model):
-    """A bearer token for scripts. Only its hash is stored; the token is shown once."""
+    """A bearer token for an annotator's scripts. Only its hash is stored; the token is shown
+    once. It expires after DSER_API_TOKEN_TTL_DAYS and can be revoked (`api_token --revoke`,
+    or the admin's action); either way it answers 401 from then on."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, blank=True, help_text="The token's first characters, to tell tokens apart.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=token_expiry)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"token of {self.user}"
+        return f"token {self.prefix}… of {self.user}"
 
     @staticmethod
     def digest(token: str) -> str:
@@ -91,14 +128,27 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(cls, user) -> str:
+        """A new token for `user`; ValueError unless they are an annotator (the API is theirs)."""
+        from dser.roles import ANNOTATORS, has_role
+
+        if not has_role(user, ANNOTATORS):
+            raise ValueError(f"{user} is not an annotator; API tokens are for annotators only")
         token = secrets.token_urlsafe(32)
-        cls.objects.create(user=user, key_hash=cls.digest(token))
+        cls.objects.create(user=user, key_hash=cls.digest(token), prefix=token[:8])
         return token
 
     @classmethod
+    def revoke(cls, tokens) -> int:
+        """Revoke the tokens of queryset `tokens` that still work; how many that was."""
+        return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+    @classmethod
     def user_for(cls, token: str):
-        found = cls.objects.select_related("user").filter(key_hash=cls.digest(token), user__is_active=True).first()
+        """The active user a live token belongs to, or None (unknown, expired or revoked)."""
+        now = timezone.now()
+        found = cls.objects.select_related("user").filter(
+            key_hash=cls.digest(token), user__is_active=True, revoked_at__isnull=True, expires_at__gt=now).first()
         if found is None:
             return None
-        cls.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        cls.objects.filter(pk=found.pk).update(last_used_at=now)
         return found.user

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 
-from annotator.models import Judgment, Lease
+from annotator.models import Judgment, JudgmentChange, Lease
 from annotator.stats.marks import difference_marks
 from corpus.models import Clip
 from dser.jobs import Status
@@ -52,28 +53,36 @@ def with_open_slots(comparisons, now=None):
             .filter(slots__gt=F("taken")))
 
 
+@transaction.atomic
 def serve_next(user) -> Lease | None:
     """The annotator's current lease if one is still open, else a lease on a new comparison
     (in an order of its own for each annotator), or None when nothing is left for them.
-    Candidates are read a page at a time in the annotator's order and only a page's open
-    slots are counted, so a request costs the same with ten comparisons or a million."""
+
+    The annotator's own row is locked first, so concurrent requests of one annotator are
+    served one after another and all get the same open lease. Candidates are read a page at
+    a time in the annotator's order and only a page's open slots are counted, so a request
+    costs the same with ten comparisons or a million; the pages go on to the end of the
+    annotator's queue, so None means nothing is left, however many are full ahead of it."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     now = timezone.now()
     current = Lease.objects.filter(annotator=user, expires_at__gt=now, judgment__isnull=True).first()
     if current:
         return current
     never_served = (ready_comparisons().exclude(leases__annotator=user)
                     .annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
-                    .order_by("order").values_list("pk", flat=True))
-    for start in range(0, 10 * CANDIDATE_PAGE, CANDIDATE_PAGE):
-        page = list(never_served[start: start + CANDIDATE_PAGE])
-        open_now = set(with_open_slots(Comparison.objects.filter(pk__in=page), now).values_list("pk", flat=True))
-        for pk in (pk for pk in page if pk in open_now):
+                    .order_by("order", "pk").values_list("order", "pk"))
+    after = ("", 0)  # keyset paging: (order, pk) of the last candidate seen
+    while True:
+        page = list(never_served.filter(Q(order__gt=after[0]) | Q(order=after[0], pk__gt=after[1]))[:CANDIDATE_PAGE])
+        pks = [pk for _, pk in page]
+        open_now = set(with_open_slots(Comparison.objects.filter(pk__in=pks), now).values_list("pk", flat=True))
+        for pk in (pk for pk in pks if pk in open_now):
             lease = _take_slot(pk, user, now)
             if lease:
                 return lease
         if len(page) < CANDIDATE_PAGE:
             return None
-    return None
+        after = page[-1]
 
 
 def _take_slot(pk: int, user, now) -> Lease | None:
@@ -129,8 +138,10 @@ def change(user, judgment_id: int, choice: str) -> Judgment:
         raise Refused(404, "no such judgment of yours")
     if not can_change(judgment):
         raise Refused(403, f"answers can be changed for {settings.CHANGE_WINDOW_S // 60} minutes only")
-    judgment.choice, judgment.changed_at = choice, timezone.now()
-    judgment.save(update_fields=["choice", "changed_at"])
+    with transaction.atomic():
+        JudgmentChange.objects.create(judgment=judgment, before=judgment.choice, after=choice, changed_by=user)
+        judgment.choice, judgment.changed_at = choice, timezone.now()
+        judgment.save(update_fields=["choice", "changed_at"])
     return judgment
 
 
@@ -139,7 +150,7 @@ def can_change(judgment: Judgment) -> bool:
 
 
 def history(user, limit: int = 10) -> list[Judgment]:
-    return list(Judgment.objects.filter(annotator=user).select_related("comparison__clip")[:limit])
+    return list(Judgment.objects.filter(annotator=user)[:limit])
 
 
 @dataclass

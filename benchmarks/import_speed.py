@@ -31,7 +31,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        env = dict(os.environ, DSER_VAR_DIR=str(scratch / "var"), DATABASE_URL=f"sqlite:///{scratch}/gen.sqlite3",
+        env = dict(os.environ, DEBUG="1", DSER_VAR_DIR=str(scratch / "var"), DATABASE_URL=f"sqlite:///{scratch}/gen.sqlite3",
                    REDIS_URL=REDIS_URL)
         env.pop("MEDIA_ROOT", None)
         manage(env, "make_demo_corpus", str(scratch / "corpus"), "--clips", str(args.clips), "--voices", "0")

@@ -28,7 +28,7 @@ REDIS_URL = "redis://127.0.0.1:6379/11"  # each benchmark its own Redis database
 
 
 def configure(scratch: Path, size: int) -> dict:
-    env = dict(os.environ, DSER_VAR_DIR=str(scratch / "var"), DATABASE_URL=f"sqlite:///{scratch}/bench.sqlite3",
+    env = dict(os.environ, DEBUG="1", DSER_VAR_DIR=str(scratch / "var"), DATABASE_URL=f"sqlite:///{scratch}/bench.sqlite3",
                MEDIA_ROOT=str(scratch / "media"), REDIS_URL=REDIS_URL, HF_HUB_OFFLINE="1", DSER_RENDER_SIZE=str(size),
                DJANGO_SETTINGS_MODULE="dser.settings", LOG_LEVEL="WARNING")
     os.environ.update(env)

@@ -19,6 +19,15 @@ CLIPS, RENDERS, COMPARISONS, EXPORTS, RUNS, STUDY = "clips", "renders", "compari
 STUDY_STATUS = f"{STUDY}/status.json"
 # Folders where workers write videos (the reconciler clears their dead workers' partial files).
 VIDEO_FOLDERS = (RENDERS, COMPARISONS)
+# What the admin pages play (the media route serves admins these and nothing else): exports
+# and run artefacts are the ML engineers', through the training pages.
+ADMIN_FOLDERS = (CLIPS, RENDERS, COMPARISONS)
+
+
+def in_folders(name: str, folders: tuple[str, ...]) -> bool:
+    """Whether storage name `name` lies inside one of `folders` (no '..' tricks)."""
+    parts = name.split("/")
+    return len(parts) > 1 and parts[0] in folders and ".." not in parts and "" not in parts[1:]
 
 
 def clip_audio(dataset: str, key: str) -> str:

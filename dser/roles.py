@@ -16,7 +16,7 @@ ROLES = (ANNOTATORS, ADMINS, ML_ENGINEERS)
 # Apps whose models each role may manage through the admin.
 ROLE_APPS = {
     ANNOTATORS: (),
-    ADMINS: ("corpus", "rendering", "annotator"),
+    ADMINS: ("corpus", "rendering", "annotator", "axes"),  # axes: login attempts and lockouts
     ML_ENGINEERS: ("training",),
 }
 STAFF_ROLES = {ADMINS}

@@ -1,5 +1,7 @@
-"""Django settings. Every value can come from the environment; the defaults run locally
-(SQLite in var/, Redis on localhost, DEBUG on). Deployments set DEBUG=0 and SECRET_KEY."""
+"""Django settings. Every value can come from the environment. The defaults are a deployment's:
+DEBUG off, so SECRET_KEY is required, HTTPS enforced and cookies secure (`manage.py check
+--deploy --fail-level WARNING` passes); `make demo` and `make test` set DEBUG=1 for a local
+run (SQLite in var/, Redis on localhost, a generated key)."""
 from pathlib import Path
 
 import dj_database_url
@@ -12,7 +14,7 @@ from rendering.face.options import RenderOptions
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DSER_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = load_secret_key(DEBUG, VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -24,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "dser",
     # The apps, in the order data flows through them; each imports only those above it.
     "corpus",
@@ -42,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dser.urls"
@@ -79,9 +83,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Logins cannot be guessed without limit (django-axes, on the site's and the admin's login):
+# after DSER_LOGIN_FAILURES wrong passwords an account (and, separately, an address trying
+# many accounts) is locked for DSER_LOGIN_COOLOFF_H hours, even for the right password; admins
+# see the attempts in the admin, and `manage.py axes_reset_username USERNAME` unlocks one.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("DSER_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = env_int("DSER_LOGIN_COOLOFF_H", 1)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start (commands print machine-read output)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -100,9 +116,20 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # checks permissions and answers with X-Accel-Redirect. Empty: Django sends the files itself.
 X_ACCEL_PREFIX = env_str("DSER_X_ACCEL_PREFIX", "")
 
+# Logins and tokens over TLS only, unless DEBUG: behind a proxy that terminates TLS (the nginx
+# of docker-compose) and says so in X-Forwarded-Proto; plain HTTP is redirected (but for the
+# load balancers' /healthz); browsers are told to keep to HTTPS (HSTS).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", not DEBUG) else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+if SECURE_PROXY_SSL_HEADER:  # every request comes from the proxy: lock logins by the address it forwards
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # Celery: the database holds job state, Redis only carries messages. Tasks are
 # acknowledged after they finish and re-queued if their worker dies, so every task
@@ -134,6 +161,10 @@ STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(DEFAULT_STAGE1))
 # The stage-2 model DPO runs start from (policy and frozen reference), unless a run names another.
 STAGE2_CHECKPOINT = env_str("DSER_STAGE2_CHECKPOINT", str(DEFAULT_STAGE2))
 
+# Folders whose checkpoints (any depth) the web forms offer beside the defaults above and the
+# finished DPO runs: the web never takes a server path as free text.
+CHECKPOINT_ROOTS = [Path(root) for root in env_list("DSER_CHECKPOINT_ROOTS", [])]
+
 # Render jobs. A running item whose worker shows no sign of life for JOB_STALE_S may be
 # taken over by another worker; a failing item is tried JOB_MAX_ATTEMPTS times, waiting
 # JOB_RETRY_BACKOFF_S, then twice that, ... between tries. The reconciler (Celery beat, every
@@ -142,8 +173,10 @@ JOB_STALE_S = env_int("DSER_JOB_STALE_S", 120)
 JOB_MAX_ATTEMPTS = env_int("DSER_JOB_MAX_ATTEMPTS", 3)
 JOB_RETRY_BACKOFF_S = env_int("DSER_JOB_RETRY_BACKOFF_S", 10)
 RECONCILE_AFTER_S = env_int("DSER_RECONCILE_AFTER_S", 300)
+RECONCILE_EVERY_S = env_int("DSER_RECONCILE_EVERY_S", 60)
 CELERY_BEAT_SCHEDULE = {
-    "reconcile-render-jobs": {"task": "rendering.tasks.reconcile", "schedule": env_int("DSER_RECONCILE_EVERY_S", 60)},
+    "reconcile-render-jobs": {"task": "rendering.tasks.reconcile", "schedule": RECONCILE_EVERY_S},
+    "reconcile-training-runs": {"task": "training.tasks.reconcile_runs", "schedule": RECONCILE_EVERY_S},
 }
 
 # Annotation: how many different annotators judge each comparison (a batch may ask for
@@ -151,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
 OVERLAP = env_int("DSER_OVERLAP", 1)
 LEASE_S = env_int("DSER_LEASE_S", 600)
 CHANGE_WINDOW_S = env_int("DSER_CHANGE_WINDOW_S", 600)
+# Annotators' API tokens stop working after this many days (a new one from `api_token`).
+API_TOKEN_TTL_DAYS = env_int("DSER_API_TOKEN_TTL_DAYS", 90)
 
 # Rendering: a glTF 2.0 head with ARKit-named morph targets; empty = the default Face Cap
 # head from the openfacefx wheel (see README, "Avatar licence").

@@ -1,12 +1,12 @@
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from dser.http import serve_media
-from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role
+from dser.media import ADMIN_FOLDERS, in_folders
+from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role, role_required
 
 
 @require_GET
@@ -29,9 +29,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@staff_member_required
+@role_required(ADMINS)
 @require_GET
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Media for the admin pages (clip audio, videos), seekable. Annotators get their videos
+    """Media for the admin pages (clip audio, videos), seekable, and nothing else: exports and
+    run artefacts go to ML engineers through the training pages; annotators get their videos
     through the annotation API, which checks that the comparison was served to them."""
+    if not in_folders(path, ADMIN_FOLDERS):
+        raise Http404("no such file")
     return serve_media(request, path)

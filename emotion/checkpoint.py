@@ -82,10 +82,29 @@ def load_metadata(directory: Path) -> Metadata:
     path = Path(directory) / METADATA
     if not path.is_file():
         raise CheckpointError(f"{directory} is not a DSER checkpoint (no {METADATA})")
-    data = json.loads(path.read_text())
-    if data.get("emotions") != list(EMOTIONS):
-        raise CheckpointError(f"{directory} predicts {data.get('emotions')}, not {list(EMOTIONS)}")
-    return Metadata(**data)
+    try:
+        data = json.loads(path.read_text())
+        if data.get("emotions") != list(EMOTIONS):
+            raise CheckpointError(f"{directory} predicts {data.get('emotions')}, not {list(EMOTIONS)}")
+        return Metadata(**data)
+    except (ValueError, TypeError, AttributeError) as exc:  # not JSON, not an object, unknown keys
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"{directory}: {METADATA} is malformed ({exc})") from None
+
+
+def find_checkpoints(roots: list[Path], head: str) -> list[Path]:
+    """Every checkpoint directory with a `head` ("utterance" or "sequence") model below
+    `roots`, sorted; unreadable ones are left out. What a web form may offer to choose from."""
+    found = set()
+    for root in roots:
+        for metadata in sorted(Path(root).glob(f"**/{METADATA}")):
+            try:
+                if load_metadata(metadata.parent).head == head:
+                    found.add(metadata.parent.resolve())
+            except CheckpointError:
+                continue
+    return sorted(found)
 
 
 def load_checkpoint(directory: Path, map_location: str = "cpu") -> tuple[DSERModel, Metadata]:

@@ -190,7 +190,7 @@ class EmotionSequenceAdmin(admin.ModelAdmin):
     list_display = ("__str__", "kind", "window_s", "stride_s", "plot", "render_link", "created_at")
     search_fields = ("clip__key",)
     list_filter = ("kind", "checkpoint_hash")
-    readonly_fields = ("clip", "checkpoint", "checkpoint_hash", "window_s", "stride_s", "plot", "render_link",
+    readonly_fields = ("clip", "kind", "checkpoint", "checkpoint_hash", "window_s", "stride_s", "plot", "render_link",
                        "comparisons", "timeline", "created_at")
 
     def has_add_permission(self, request):
@@ -216,6 +216,7 @@ class RenderAdmin(JobAdmin):
     search_fields = ("sequence__clip__key",)
     readonly_fields = ("sequence_link", "player", "file", "duration_s", "render_seconds", "mouth_source") + \
         JobAdmin.readonly_fields
+    exclude = ("sequence",)
 
     @admin.display(description="sequence")
     def sequence_link(self, render: Render) -> str:
@@ -231,8 +232,10 @@ class ComparisonAdmin(JobAdmin):
     list_display = ("__str__", "status", "is_control", "attempts", "duration_s", "render_seconds", "error")
     list_filter = ("status", "is_control")
     search_fields = ("clip__key",)
-    readonly_fields = ("clip", "left_link", "right_link", "player", "file", "duration_s", "render_seconds") + \
-        JobAdmin.readonly_fields
+    # What a judgment means: the sides as shown and the control's answer are never edited.
+    readonly_fields = ("clip", "left_link", "right_link", "is_control", "control_answer", "player", "file",
+                       "duration_s", "render_seconds") + JobAdmin.readonly_fields
+    exclude = ("left", "right")
 
     @admin.display(description="left (A)")
     def left_link(self, comparison: Comparison) -> str:

@@ -3,7 +3,16 @@ from dataclasses import fields
 from django import forms
 from django.conf import settings
 
+from emotion.checkpoint import find_checkpoints
 from rendering.options import DEFAULTS, MAX_SEQUENCES, SUGGESTED_CONTROLS, ScheduleOptions
+
+
+def stage1_choices() -> list[tuple[str, str]]:
+    """The stage-1 checkpoints an admin may pick: the configured default ("") and those below
+    DSER_CHECKPOINT_ROOTS. Built by the server: the web never names a path itself."""
+    default = str(settings.STAGE1_CHECKPOINT)
+    found = [str(path) for path in find_checkpoints(settings.CHECKPOINT_ROOTS, "utterance") if str(path) != default]
+    return [("", f"default: {default}"), *((path, path) for path in found)]
 
 
 class ScheduleForm(forms.Form):
@@ -13,7 +22,8 @@ class ScheduleForm(forms.Form):
     split = forms.CharField(required=False, help_text="Only clips of this split (blank: any).")
     clip_ids = forms.CharField(required=False, widget=forms.HiddenInput)
     limit = forms.IntegerField(required=False, min_value=1, help_text="At most this many clips.")
-    checkpoint = forms.CharField(required=False, help_text=f"Stage-1 checkpoint (blank: {settings.STAGE1_CHECKPOINT}).")
+    checkpoint = forms.ChoiceField(required=False, help_text="The stage-1 model that makes the sequences "
+                                   "(the default, or one below DSER_CHECKPOINT_ROOTS).")
     sequences = forms.IntegerField(initial=DEFAULTS.sequences, min_value=2, max_value=MAX_SEQUENCES,
                                    help_text="Sequences per clip.")
     pairs = forms.IntegerField(required=False, min_value=1, help_text="Comparisons per clip (blank: every pair).")
@@ -25,6 +35,10 @@ class ScheduleForm(forms.Form):
                                 help_text="Share of clips that also get a control comparison (a known answer).")
     overlap = forms.IntegerField(required=False, min_value=1, max_value=20,
                                  help_text=f"Annotators per comparison (blank: {settings.OVERLAP}).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checkpoint"].choices = stage1_choices()
 
     def clean_clip_ids(self) -> tuple[int, ...]:
         raw = self.cleaned_data["clip_ids"]

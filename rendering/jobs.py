@@ -5,18 +5,16 @@ that wanted the item. Whatever the kind of item, it takes this one path.
 Work is enqueued after the transaction that made it commits, by id, from the state in the
 database; a message that is lost or delivered twice changes nothing (tasks claim their row).
 """
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dser.jobs import UNFINISHED, Status
+from dser.jobs import UNFINISHED, Status, heartbeat
 from rendering.models import JOB_MODELS, Comparison, Job, Render, RenderBatch
 from rendering.options import DEFAULTS
 
@@ -45,29 +43,6 @@ def claim(model: type[Job], pk: int) -> uuid.UUID | None:
         model.settle(pk, token, status=Status.CANCELLED)
         return None
     return token
-
-
-@contextmanager
-def heartbeat(model: type[Job], pk: int, token: uuid.UUID) -> Iterator[None]:
-    """Beat for the claimed item while the block runs, from a thread of its own, so that no
-    other worker takes over work that is alive however long one step takes (an inference over
-    a long clip, ffmpeg composing a pair). Beats four times per DSER_JOB_STALE_S."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(max(0.05, settings.JOB_STALE_S / 4)):
-                model.beat(pk, token)
-        finally:
-            connection.close()  # this thread's own connection
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{model.label}-{pk}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 @transaction.atomic

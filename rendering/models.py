@@ -3,66 +3,35 @@ one inference step (BatchClip) that writes the clip's EmotionSequences, one avat
 per sequence (Render), and side-by-side videos of chosen pairs (Comparison).
 
 The database is the source of truth for every item's state; Celery only carries ids. A
-worker claims an item with a conditional update (`Job.claim`), so two workers never work on
+worker claims an item with a conditional update (`ClaimedWork.claim_for_work`), so two workers never work on
 the same item at once, and a claim whose worker died goes stale and can be taken over.
 """
-import uuid
-from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Greatest, Least
-from django.utils import timezone
 
 from corpus.models import Clip
 from dser import media
-from dser.jobs import Status
+from dser.jobs import ClaimedWork, Status
 from dser.timeline import Timeline
 from dser.windows import WindowParams
 from rendering.options import DEFAULTS
 
 
-class Job(models.Model):
-    """An item a worker does once: claimed, worked on while it beats, then done or failed.
-    Each kind says which task works on it, which batches want it and when it may start."""
+class Job(ClaimedWork):
+    """An item a worker does once (dser.jobs.ClaimedWork: claimed, worked on while it beats,
+    then done or failed). Each kind says which task works on it, which batches want it and
+    when it may start."""
 
     task_name: ClassVar[str]  # the Celery task that works on an item of this kind
     label: ClassVar[str]  # its name in a batch's counts
     to_batches: ClassVar[str]  # ORM path from an item to the batches that want it
     from_batches: ClassVar[str]  # and back, from a batch to its items of this kind
 
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, help_text="The last failure, in full.")
-    claim = models.UUIDField(null=True, blank=True, editable=False, help_text="The attempt that holds the item.")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running attempt.")
-    updated_at = models.DateTimeField(auto_now=True)
-
     class Meta:
         abstract = True
-
-    @classmethod
-    def claim_for_work(cls, pk: int) -> uuid.UUID | None:
-        """Take item `pk` if it is pending, or running under a claim that went stale (its
-        worker died). Returns the new claim, or None if the item is not ours to work on."""
-        token = uuid.uuid4()
-        now = timezone.now()
-        stale = now - timedelta(seconds=settings.JOB_STALE_S)
-        claimable = models.Q(status=Status.PENDING) | models.Q(status=Status.RUNNING, heartbeat_at__lt=stale)
-        taken = cls.objects.filter(claimable, pk=pk).update(
-            status=Status.RUNNING, claim=token, heartbeat_at=now, attempts=models.F("attempts") + 1, updated_at=now)
-        return token if taken else None
-
-    @classmethod
-    def beat(cls, pk: int, token: uuid.UUID) -> None:
-        cls.objects.filter(pk=pk, claim=token).update(heartbeat_at=timezone.now())
-
-    @classmethod
-    def settle(cls, pk: int, token: uuid.UUID, **fields) -> bool:
-        """Write the outcome of attempt `token`; False if another attempt took the item over."""
-        return bool(cls.objects.filter(pk=pk, claim=token, status=Status.RUNNING).update(
-            claim=None, updated_at=timezone.now(), **fields))
 
     @classmethod
     def batches_wanting(cls, pk: int) -> models.QuerySet:

@@ -21,7 +21,9 @@ from rendering.models import JOB_MODELS, RenderBatch
 def reconcile(older_than_s: float | None = None) -> dict[str, int]:
     """Re-enqueue every unfinished item of a running batch that has waited longer than
     `older_than_s` (pending since, or running without a heartbeat since), delete temporary
-    files that dead workers left, and finish batches with nothing left."""
+    files that dead workers left, and finish batches with nothing left. A running item it
+    re-enqueues has its claim released first, so a worker can take it at once, even before
+    DSER_JOB_STALE_S (the operator's `--older-than 0` after a crash means what it says)."""
     older_than_s = settings.RECONCILE_AFTER_S if older_than_s is None else older_than_s
     before = timezone.now() - timedelta(seconds=older_than_s)
     waited = Q(status=Status.PENDING, updated_at__lte=before) | Q(status=Status.RUNNING, heartbeat_at__lte=before)
@@ -31,6 +33,9 @@ def reconcile(older_than_s: float | None = None) -> dict[str, int]:
         for model in JOB_MODELS:
             items = model.wanted_by(running).filter(waited).annotate(priority=Max(f"{model.to_batches}__priority"))
             for item in items:
+                if item.status == Status.RUNNING:
+                    model.objects.filter(pk=item.pk, status=Status.RUNNING, heartbeat_at__lte=before).update(
+                        status=Status.PENDING, claim=None)
                 if item.can_start():
                     enqueue(model, item.pk, item.priority)
                     sent[model.label] += 1

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 PORT=${PORT:-8000}
+export DEBUG=${DEBUG:-1}  # a local instance: plain HTTP, a generated key (settings default to a deployment's)
 mkdir -p var
 
 scripts/ensure_services.sh

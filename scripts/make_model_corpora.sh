@@ -13,6 +13,7 @@ meld=corpus/data/meld  # real MELD rows (annotations only)
 if [ "${2:-}" = "--quick" ]; then train=(--clips 12 --voices 6 --sentences 1); test=(--clips 6 --voices 3 --sentences 1)
 else train=(--clips 1000 --voices 96 --sentences 3); test=(--clips 60 --voices 24 --sentences 2); fi
 PY=${PYTHON:-.venv/bin/python}  # the interpreter to run: callers in Python pass their own
+export DEBUG=${DEBUG:-1}  # a local generator: no deployment's SECRET_KEY needed
 make_corpus() { "$PY" manage.py make_demo_corpus "$@" --with-wav -v 0; }
 make_corpus "$work/train" "${train[@]}" --seed 0 --voice-set train --source-csv "$meld/test_sent_emo.csv"
 make_corpus "$work/test" "${test[@]}" --seed 1 --voice-set held-out --source-csv "$meld/dev_sent_emo.csv"

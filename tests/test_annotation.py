@@ -1,4 +1,5 @@
 """Assignment, leases, judgments, and the figures admins trust them by."""
+import hashlib
 import threading
 from datetime import timedelta
 
@@ -128,3 +129,44 @@ def test_control_accuracy_and_fast_answers_are_recorded_per_annotator(pair_video
     assert (figures["careful"]["controls"], figures["careful"]["control_accuracy"]) == (2, 1.0)
     assert figures["careless"]["control_accuracy"] == 0.0
     assert figures["careless"]["too_fast"] == 4  # answered before the videos could play
+
+
+def test_next_finds_work_behind_any_number_of_full_comparisons(pair_video, media_root, monkeypatch):
+    """What was tried: an annotator whose queue starts with more full comparisons than the
+    paging limit ever read (here 12 full pages of 2), one open comparison behind them. What
+    must hold: `next` finds it; 204 (None) only once nothing is left for them."""
+    monkeypatch.setattr(services, "CANDIDATE_PAGE", 2)
+    comparisons = make_comparisons(pair_video, media_root, 25, overlap=1)
+    ann, bob = annotators("ann", "bob")
+    last = max([c.pk for c in comparisons], key=lambda pk: hashlib.md5(f"{ann.pk}:{pk}".encode()).hexdigest())  # ann's order
+    for comparison in comparisons:  # bob fills every slot but the one last in ann's order
+        if comparison.pk != last:
+            Lease.objects.create(comparison=comparison, annotator=bob, expires_at=timezone.now() + timedelta(hours=1))
+    lease = services.serve_next(ann)
+    assert lease is not None and lease.comparison_id == last
+    services.judge(ann, last, "left", True, 10)
+    assert services.serve_next(ann) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_concurrent_requests_of_one_annotator_leave_one_open_lease(pair_video, media_root):
+    """What was tried: one annotator's five `next` requests at the same instant (a page open in
+    five tabs, a script's retries). What must hold: one open lease, and all five see it."""
+    make_comparisons(pair_video, media_root, 6)
+    (ann,) = annotators("ann")
+    start, served = threading.Barrier(5), []
+
+    def ask():
+        try:
+            start.wait()
+            served.append(services.serve_next(ann).comparison_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Lease.objects.filter(annotator=ann, judgment__isnull=True).count() == 1
+    assert len(served) == 5 and len(set(served)) == 1

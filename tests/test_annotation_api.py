@@ -1,12 +1,15 @@
 """The annotation API over HTTP: tokens, sessions with CSRF, roles, every refusal, videos."""
+from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from annotator.models import Judgment
-from tests.support import PASSWORD, annotators, make_comparisons, make_user
+from tests.support import annotators, make_comparisons, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -63,10 +66,11 @@ def test_every_refusal_has_its_status_and_changes_nothing(client, pair_video, me
 
 def test_the_api_needs_a_login_and_the_annotator_role(client, pair_video, media_root):
     make_comparisons(pair_video, media_root, 1)
-    make_user("eng", "ml_engineers")
+    engineer = make_user("eng", "ml_engineers")
     assert client.get("/api/v1/comparisons/next").status_code == 401
     assert client.get("/api/v1/comparisons/next", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
-    assert client.get("/api/v1/comparisons/next", **token_for("eng")).status_code == 403
+    client.force_login(engineer)  # signed in, but not an annotator (and no token can be had)
+    assert client.get("/api/v1/comparisons/next").status_code == 403
     schema = client.get("/api/v1/openapi.json").json()
     assert {"/api/v1/comparisons/next", "/api/v1/judgments"} <= set(schema["paths"])
 
@@ -75,7 +79,7 @@ def test_the_page_session_needs_csrf_for_answers(pair_video, media_root):
     comparison = make_comparisons(pair_video, media_root, 1)[0]
     annotators("ann")
     browser = Client(enforce_csrf_checks=True)
-    browser.login(username="ann", password=PASSWORD)
+    browser.force_login(User.objects.get(username="ann"))
     assert browser.get("/api/v1/comparisons/next").status_code == 200
     body = {"comparison": comparison.pk, "choice": "left", "watched_to_end": True, "time_ms": 5}
     assert browser.post("/api/v1/judgments", body, content_type="application/json").status_code == 403
@@ -112,7 +116,7 @@ def test_behind_nginx_django_checks_and_nginx_sends(client, pair_video, media_ro
 def test_the_annotation_page_and_dashboard_are_for_their_roles(client, pair_video, media_root):
     annotators("ann")
     admin = make_user("adm", "admins")
-    client.login(username="ann", password=PASSWORD)
+    client.force_login(User.objects.get(username="ann"))
     assert client.get("/annotate/").status_code == 200
     assert client.get("/annotate/dashboard/").status_code == 403
     client.force_login(admin)
@@ -120,3 +124,54 @@ def test_the_annotation_page_and_dashboard_are_for_their_roles(client, pair_vide
     assert b"Annotation dashboard" in client.get("/annotate/dashboard/").content
     client.logout()
     assert client.get("/annotate/").status_code == 302
+
+
+def test_absurd_numbers_are_a_422_never_a_500(client, pair_video, media_root):
+    """What was tried: numbers no client should send (2^31 and 10^30 ms on the task, a
+    comparison id past any database integer, a judgment id of 10^30). What must hold: each is
+    refused with 422 and nothing is stored."""
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
+    annotators("ann")
+    auth = token_for("ann")
+    client.get("/api/v1/comparisons/next", **auth)
+    for body in ({"time_ms": 2**31}, {"time_ms": 10**30}, {"comparison": 10**30}, {"comparison": -1}):
+        response = post_judgment(client, auth, **{"comparison": comparison.pk, "choice": "left",
+                                                  "watched_to_end": True, "time_ms": 10, **body})
+        assert response.status_code == 422, body
+    assert client.patch(f"/api/v1/judgments/{10**30}", {"choice": "left"}, content_type="application/json",
+                        **auth).status_code == 422
+    assert client.get(f"/api/v1/comparisons/{10**30}/video", **auth).status_code == 422
+    assert Judgment.objects.count() == 0
+
+
+def test_tokens_expire_can_be_revoked_and_are_for_annotators_only(client, pair_video, media_root, settings):
+    from annotator.models import ApiToken
+
+    make_comparisons(pair_video, media_root, 1)
+    annotators("ann")
+    make_user("adm", "admins")
+    with pytest.raises(CommandError, match="not an annotator"):
+        call_command("api_token", "adm", stdout=StringIO())
+    auth = token_for("ann")
+    assert client.get("/api/v1/judgments", **auth).status_code == 200
+    out = StringIO()
+    call_command("api_token", "ann", "--revoke", stdout=out)
+    assert "revoked 1 token" in out.getvalue()
+    assert client.get("/api/v1/judgments", **auth).status_code == 401
+    auth = token_for("ann")
+    ApiToken.objects.filter(revoked_at__isnull=True).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v1/judgments", **auth).status_code == 401
+    settings.API_TOKEN_TTL_DAYS = 1
+    token = ApiToken.objects.get(pk=ApiToken.objects.create(user=User.objects.get(username="ann"), key_hash="x").pk)
+    assert timedelta(hours=23) < token.expires_at - timezone.now() <= timedelta(days=1)
+
+
+def test_the_page_shows_no_clip_key_that_could_spell_the_answer(client, pair_video, media_root):
+    comparison = make_comparisons(pair_video, media_root, 1)[0]
+    (ann,) = annotators("ann")
+    client.force_login(ann)
+    auth = token_for("ann")
+    client.get("/api/v1/comparisons/next", **auth)
+    post_judgment(client, auth, comparison=comparison.pk, choice="left", watched_to_end=True, time_ms=10)
+    page = client.get("/annotate/").content.decode()
+    assert f"comparison {comparison.pk}" in page and comparison.clip.key not in page

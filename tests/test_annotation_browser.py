@@ -101,3 +101,55 @@ def test_an_admin_sees_the_dashboard(browser, live_server, pair_video, media_roo
     expect(page.locator("h1")).to_have_text("Annotation dashboard")
     expect(page.locator("table").first).to_contain_text("ann")
     screenshot(page, "dashboard.png")
+
+
+def test_the_page_records_only_what_the_annotator_meant(browser, live_server, pair_video, media_root):
+    """What was tried, in Chromium: answer keys with a modifier and ↓, a double press while the
+    first answer is on its way, a failed network, Space on a focused answer button, and the
+    marks by keyboard. What must hold: only deliberate answers are saved, once each; a failed
+    one stays answerable; status changes are announced; focus returns to the video."""
+    make_comparisons(pair_video, media_root, 4)
+    annotators("ann")
+    page = signed_in(browser, live_server, "ann")
+    page.goto(f"{live_server.url}/annotate/")
+    assert page.get_attribute("#status", "aria-live") == "polite"
+    answers_unlocked(page)
+
+    for keys in ("Control+1", "Meta+2", "Alt+1", "ArrowDown"):  # shortcuts and scrolling, not answers
+        page.keyboard.press(keys)
+    page.wait_for_timeout(300)
+    assert Judgment.objects.count() == 0
+
+    mark = page.locator("#seekbar .mark").first  # the marks answer to the keyboard, and say so
+    mark.focus()
+    page.keyboard.press("Enter")
+    expect(mark).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#status")).to_contain_text("Looping")
+    page.keyboard.press("Enter")
+    expect(mark).to_have_attribute("aria-pressed", "false")
+
+    held = []  # the first answer's request, held back until the second key press is in
+    page.route("**/api/v1/judgments", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())
+    page.evaluate("document.activeElement.blur()")  # focus away from the mark
+    page.keyboard.press("1")
+    page.keyboard.press("1")  # while the first is on its way
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#done-today")).to_have_text("1")
+    assert len(held) == 1 and Judgment.objects.count() == 1
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'player'")  # the next pair
+    page.unroute("**/api/v1/judgments")
+
+    answers_unlocked(page)
+    page.route("**/api/v1/judgments", lambda route: route.abort() if route.request.method == "POST"
+               else route.continue_())
+    page.keyboard.press("2")
+    expect(page.locator("#status")).to_contain_text("Not saved")
+    answers_unlocked(page)  # still answerable
+    page.unroute("**/api/v1/judgments")
+    page.locator(".answers button[data-choice=right]").focus()
+    page.keyboard.press(" ")  # Space presses the focused button (it does not pause the video)
+    expect(page.locator("#done-today")).to_have_text("2")
+    assert sorted(Judgment.objects.values_list("choice", flat=True)) == ["left", "right"]

@@ -20,7 +20,8 @@ def test_tasks_are_acknowledged_late_and_requeued_when_a_worker_dies():
 PROJECT_PACKAGES = ("corpus.", "rendering.", "annotator.", "training.", "dser.")
 EXPECTED_QUEUES = {"rendering.tasks.generate_sequences": "inference", "rendering.tasks.render_sequence": "render",
                    "rendering.tasks.render_comparison": "render", "rendering.tasks.reconcile": "default",
-                   "training.tasks.train_dpo_run": "training"}
+                   "training.tasks.train_dpo_run": "training", "training.tasks.make_export": "default",
+                   "training.tasks.reconcile_runs": "default"}
 
 
 def test_every_project_task_is_routed_to_a_queue_the_workers_consume():

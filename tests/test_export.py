@@ -66,3 +66,40 @@ def test_the_web_form_and_the_command_leave_out_failed_controls_by_default(judge
     filters = {name: json.loads((tmp_path / name / "manifest.json").read_text())["filters"] for name in ("default", "kept")}
     assert filters["default"]["exclude_failed_controls"] is True and filters["kept"]["exclude_failed_controls"] is False
     assert filters["default"] == {**filters["kept"], "exclude_failed_controls": True}
+
+
+def test_a_failed_export_leaves_no_folder_and_says_why(judged, tmp_path, media_root):
+    """What was tried: an export whose clip audio vanished from the media folder. What must
+    hold: the export is recorded as failed with the reason, and neither its folder nor a
+    half-written one is left behind."""
+    from corpus.models import Clip
+    from training.models import PreferenceExport
+
+    for clip in Clip.objects.all():
+        (media_root / clip.audio.name).unlink()
+    with pytest.raises(FileNotFoundError):
+        make_export(ExportFilters(exclude_failed_controls=False), tmp_path / "out")
+    failed = PreferenceExport.objects.get()
+    assert failed.status == "failed" and "FileNotFoundError" in failed.error
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_an_export_refuses_a_folder_holding_other_files(judged, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not an export"):
+        make_export(ExportFilters(), tmp_path / "out")
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
+
+
+def test_answers_faster_than_the_video_are_left_out_whatever_the_page_said(judged, tmp_path):
+    """What was tried: comparisons that last 5 s, answered 3 s after serving (the page said
+    it was watched to the end). What must hold: those answers make no triplet unless the
+    filter is turned off, and the manifest counts them."""
+    from rendering.models import Comparison
+
+    Comparison.objects.update(duration_s=5.0)
+    assert exported(tmp_path, "strict") == []
+    manifest = json.loads((tmp_path / "strict" / "manifest.json").read_text())
+    assert manifest["counts"]["after too-fast answers"] == 0
+    assert exported(tmp_path, "lenient", exclude_too_fast=False) == [(0.5, 0.7), (0.5, 0.9)]

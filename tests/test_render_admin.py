@@ -56,3 +56,20 @@ def test_an_admin_schedules_from_the_clip_list_and_follows_the_chain(client, cli
     response = client.post(f"/admin/rendering/renderbatch/{batch.pk}/cancel/")
     batch.refresh_from_db()
     assert response.status_code == 302 and batch.state == RenderBatch.State.CANCELLED
+
+
+def test_what_a_judgment_means_cannot_be_edited(client, judged, admin_user):
+    """What was tried: an admin posts a control comparison's change form with its sides
+    swapped and its answer flipped. What must hold: sides, control flag and answer are read-only
+    and unchanged, so past judgments keep their meaning."""
+    from rendering.models import Comparison
+
+    control = Comparison.objects.get(is_control=True)
+    client.force_login(admin_user)
+    page = client.get(f"/admin/rendering/comparison/{control.pk}/change/").content.decode()
+    assert 'name="control_answer"' not in page and 'name="left"' not in page and 'name="is_control"' not in page
+    client.post(f"/admin/rendering/comparison/{control.pk}/change/", {
+        "left": control.right_id, "right": control.left_id, "is_control": "", "control_answer": "right"})
+    after = Comparison.objects.get(pk=control.pk)
+    assert (after.left_id, after.right_id, after.is_control, after.control_answer) == (
+        control.left_id, control.right_id, True, "left")

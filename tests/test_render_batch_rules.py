@@ -155,3 +155,16 @@ def test_a_step_longer_than_the_stale_time_keeps_its_claim(clip, monkeypatch, se
     item.refresh_from_db()
     assert other_claims == [None] * 5 and (item.status, item.attempts) == (Status.DONE, 1)
     assert EmotionSequence.objects.filter(clip=clip).count() == 5
+
+
+def test_an_explicit_reconcile_frees_running_items_at_once(batch, settings):
+    """What was tried: `reconcile_jobs --older-than 0` while an item's claim is still fresh
+    (a crash the operator knows about, before DSER_JOB_STALE_S). What must hold: the item is
+    pending again with no claim, so the next worker claims it at once."""
+    item = batch.batch_clips.get()
+    assert BatchClip.claim_for_work(item.pk) is not None
+    assert BatchClip.claim_for_work(item.pk) is None  # fresh claim: nobody else may take it
+    call_command("reconcile_jobs", "--older-than", "0", stdout=StringIO())
+    item.refresh_from_db()
+    assert (item.status, item.claim) == (Status.PENDING, None)
+    assert BatchClip.claim_for_work(item.pk) is not None

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from corpus.models import Clip
 from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS, has_role
@@ -61,7 +62,7 @@ def test_only_admins_fetch_clip_audio(client, annotator, admin_user, media_root)
     (media_root / "clips").mkdir(parents=True)
     (media_root / "clips" / "a.wav").write_bytes(b"RIFF")
     client.force_login(annotator)
-    assert client.get("/media/clips/a.wav").status_code == 302
+    assert client.get("/media/clips/a.wav").status_code == 403
     client.force_login(admin_user)
     response = client.get("/media/clips/a.wav")
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"RIFF"
@@ -95,3 +96,19 @@ def test_login_form_logs_in_with_csrf(annotator):
     assert refused.status_code == 403
     response = client.post("/accounts/login/", {"username": "ann", "password": PASSWORD, "csrfmiddlewaretoken": token})
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+@pytest.mark.parametrize("login_url", ["/accounts/login/", "/admin/login/"])
+def test_repeated_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(client, admin_user, settings, login_url):
+    """What was tried: DSER_LOGIN_FAILURES wrong passwords, then the right one, on the site's
+    and the admin's login. What must hold: the right password is refused too (locked), the
+    attempts are in the admin's list, and `axes_reset_username` lets the user in again."""
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(login_url, {"username": "adm", "password": "wrong-guess"})
+    locked = client.post(login_url, {"username": "adm", "password": PASSWORD})
+    assert locked.status_code == 429 and "_auth_user_id" not in client.session
+    other = Client()
+    other.force_login(admin_user)
+    assert b"adm" in other.get("/admin/axes/accessattempt/").content
+    call_command("axes_reset_username", "adm", stdout=StringIO())
+    assert client.post(login_url, {"username": "adm", "password": PASSWORD}).status_code == 302

@@ -22,8 +22,9 @@ def load_settings(tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=clean, capture_output=True, text=True)
 
 
-def test_defaults_run_locally_on_sqlite_in_wal_mode(tmp_path):
-    result = load_settings(tmp_path)
+def test_local_runs_need_only_debug_on(tmp_path):
+    """`make demo` and `make test` set DEBUG=1: SQLite in WAL mode, local Redis, a generated key."""
+    result = load_settings(tmp_path, DEBUG="1")
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["engine"] == "django.db.backends.sqlite3"
@@ -32,9 +33,10 @@ def test_defaults_run_locally_on_sqlite_in_wal_mode(tmp_path):
     assert values["debug"] is True
     assert values["broker"] == "redis://127.0.0.1:6379/0"
     assert values["media"] == str(tmp_path / "var" / "media")
-    # A key is generated once for local runs and reused.
+    # A key is generated once for local runs, readable by its owner alone, and reused.
     assert len(values["key"]) > 40
-    assert json.loads(load_settings(tmp_path).stdout)["key"] == values["key"]
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert json.loads(load_settings(tmp_path, DEBUG="1").stdout)["key"] == values["key"]
 
 
 def test_environment_overrides_every_default(tmp_path):
@@ -51,8 +53,8 @@ def test_environment_overrides_every_default(tmp_path):
     assert values["hosts"] == ["dser.example.org", "other"]
 
 
-def test_secret_key_is_required_when_debug_is_off(tmp_path):
-    result = load_settings(tmp_path, DEBUG="false")
+def test_debug_is_off_by_default_and_then_a_secret_key_is_required(tmp_path):
+    result = load_settings(tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
     assert not (tmp_path / "var" / "secret_key").exists()
@@ -62,3 +64,16 @@ def test_a_malformed_boolean_fails_loudly(tmp_path):
     result = load_settings(tmp_path, DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    """What was tried: `manage.py check --deploy --fail-level WARNING` with what a deployment
+    sets (DEBUG off, a strong key, its hosts). What must hold: no warning at all (TLS redirect,
+    HSTS, secure cookies, the proxy's scheme header, password validators)."""
+    test_only = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}  # the last: the browser tests'
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
+    env.update(DJANGO_SETTINGS_MODULE="dser.settings", DSER_VAR_DIR=str(tmp_path / "var"), DEBUG="0",
+               SECRET_KEY="".join(chr(33 + (i * 7919) % 90) for i in range(64)), ALLOWED_HOSTS="dser.example.org")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,13 +1,26 @@
 from dataclasses import fields
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
 
+from dser.jobs import Status
+from emotion.checkpoint import CheckpointError, find_checkpoints, load_metadata
 from emotion.dpo import DPOConfig
-from training.models import DPO_DEFAULTS, PreferenceExport
+from training.models import DPO_DEFAULTS, PreferenceExport, TrainingRun
 from training.services import AGGREGATIONS, ExportFilters
 
 EXPORT_DEFAULTS = ExportFilters()
+
+
+def sequence_choices() -> list[tuple[str, str]]:
+    """The sequence models a DPO run may start from: the configured stage-2 default (""),
+    finished runs, and those below DSER_CHECKPOINT_ROOTS. Built by the server: the web never
+    names a path itself."""
+    default = str(settings.STAGE2_CHECKPOINT)
+    runs = [(run.directory, f"run {run.pk}") for run in TrainingRun.objects.filter(status=Status.DONE)]
+    found = [(str(path), str(path)) for path in find_checkpoints(settings.CHECKPOINT_ROOTS, "sequence")]
+    return [("", f"default: {default}"), *((path, label) for path, label in runs + found if path != default)]
 
 
 class ExportForm(forms.Form):
@@ -19,6 +32,8 @@ class ExportForm(forms.Form):
                                     help_text="Least share of a comparison's judgments on its majority side.")
     exclude_failed_controls = forms.BooleanField(required=False, initial=EXPORT_DEFAULTS.exclude_failed_controls,
                                                  help_text="Leave out annotators who got too few controls right.")
+    exclude_too_fast = forms.BooleanField(required=False, initial=EXPORT_DEFAULTS.exclude_too_fast,
+                                          help_text="Leave out answers given before the pair could be watched once.")
     aggregate = forms.ChoiceField(choices=[(a, a) for a in AGGREGATIONS], initial=EXPORT_DEFAULTS.aggregate)
     bt_margin = forms.FloatField(initial=EXPORT_DEFAULTS.bt_margin, min_value=0.0,
                                  help_text="bradley-terry: least score difference.")
@@ -28,13 +43,30 @@ class ExportForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    export = forms.ModelChoiceField(queryset=PreferenceExport.objects.filter(triplets__gt=0))
-    init_checkpoint = forms.CharField(required=False, help_text=f"Stage-2 checkpoint (blank: {settings.STAGE2_CHECKPOINT}).")
+    export = forms.ModelChoiceField(queryset=PreferenceExport.objects.filter(status=Status.DONE, triplets__gt=0))
+    init_checkpoint = forms.ChoiceField(required=False, help_text="The sequence model DPO starts from and compares "
+                                        "against: the stage-2 default, a finished run, or one below DSER_CHECKPOINT_ROOTS.")
     beta = forms.FloatField(initial=DPO_DEFAULTS.beta, min_value=1e-6,
                             help_text="The paper's best: 0.5 (of 0.01, 0.1, 0.5, 10).")
     lr = forms.FloatField(initial=DPO_DEFAULTS.lr, min_value=1e-9, label="Learning rate")
     epochs = forms.IntegerField(initial=DPO_DEFAULTS.epochs, min_value=1, max_value=100)
     batch_size = forms.IntegerField(initial=DPO_DEFAULTS.batch_size, min_value=1, max_value=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["init_checkpoint"].choices = sequence_choices()
+
+    def clean_init_checkpoint(self) -> str:
+        """A checkpoint from the list that also still loads as a sequence model: a form error,
+        never a failed run, when it does not."""
+        chosen = self.cleaned_data["init_checkpoint"]
+        try:
+            head = load_metadata(Path(chosen or settings.STAGE2_CHECKPOINT)).head
+        except CheckpointError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if head != "sequence":
+            raise forms.ValidationError("DPO starts from a sequence (stage-2) model")
+        return chosen
 
     def config(self) -> DPOConfig:
         data = self.cleaned_data

@@ -2,15 +2,19 @@
 from django.conf import settings
 from django.db import models
 
-from dser.jobs import Status
+from dser.jobs import ClaimedWork, Status
 from dser.records import TRIPLETS_FILE
 from emotion.dpo import DPOConfig
 
 DPO_DEFAULTS = DPOConfig()
 
 
-class PreferenceExport(models.Model):
-    """A triplets file written from the judgments (training.services.export_preferences)."""
+class PreferenceExport(ClaimedWork):
+    """A triplets file written from the judgments (training.services.export_preferences): by a
+    worker when asked for on the web (it copies every clip's audio, too long for a request),
+    directly by `export_preferences`. Its folder appears whole or not at all."""
+
+    TASK_NAME = "training.tasks.make_export"
 
     directory = models.CharField(max_length=1024, help_text="Holds triplets.jsonl, audio/ and manifest.json.")
     filters = models.JSONField(default=dict)
@@ -24,15 +28,20 @@ class PreferenceExport(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"export {self.pk}: {self.triplets} triplets"
+        return f"export {self.pk}: {self.triplets} triplets" if self.status == Status.DONE else \
+            f"export {self.pk} ({self.status})"
 
     @property
     def triplets_path(self) -> str:
         return f"{self.directory}/{TRIPLETS_FILE}"
 
 
-class TrainingRun(models.Model):
-    """A DPO fine-tuning run, executed by a Celery worker on the `training` queue."""
+class TrainingRun(ClaimedWork):
+    """A DPO fine-tuning run, executed by a Celery worker on the `training` queue, which
+    claims the row and beats while it trains (dser.jobs.ClaimedWork); a run whose worker died
+    is started again by the next worker or the reconciler (training.tasks.reconcile_runs)."""
+
+    TASK_NAME = "training.tasks.train_dpo_run"
 
     export = models.ForeignKey(PreferenceExport, on_delete=models.PROTECT, related_name="runs")
     init_checkpoint = models.CharField(max_length=1024, help_text="The stage-2 checkpoint: policy and reference.")
@@ -40,9 +49,7 @@ class TrainingRun(models.Model):
     lr = models.FloatField(default=DPO_DEFAULTS.lr)
     epochs = models.PositiveSmallIntegerField(default=DPO_DEFAULTS.epochs)
     batch_size = models.PositiveSmallIntegerField(default=DPO_DEFAULTS.batch_size)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
     directory = models.CharField(max_length=1024, blank=True, help_text="The run's checkpoint, log and curves.")
     history = models.JSONField(default=list, blank=True, help_text="Every logged record, as they come.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

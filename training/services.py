@@ -13,22 +13,25 @@ The same database gives the same triplets.jsonl, byte for byte.
 import hashlib
 import itertools
 import json
+import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from annotator.dashboard import CONTROL_PASS_ACCURACY, control_accuracy_by_annotator
 from annotator.models import Judgment
 from annotator.stats.ranking import bradley_terry
 from dser import media
-from dser.files import atomic_path, write_text_atomic
+from dser.files import write_text_atomic
 from dser.jobs import Status
 from dser.records import TRIPLETS_FILE, TripletRow, write_jsonl
 from emotion.dpo import DPOConfig
@@ -36,6 +39,7 @@ from rendering.models import EmotionSequence
 from training.models import PreferenceExport, TrainingRun
 
 AGGREGATIONS = ("pairwise", "bradley-terry")
+MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -50,6 +54,9 @@ class ExportFilters:
     # is the dashboard's, for how often two annotators of one comparison answer alike.)
     min_majority: float = 0.0
     exclude_failed_controls: bool = True  # drop annotators below CONTROL_PASS_ACCURACY on controls
+    # Drop answers given sooner after serving than the video lasts (server clock): whatever the
+    # page said, nobody watched the pair.
+    exclude_too_fast: bool = True
     aggregate: str = "pairwise"  # or "bradley-terry"
     bt_margin: float = 1.0  # bradley-terry: least score difference of an emitted pair
 
@@ -71,6 +78,11 @@ def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
     if filters.batch:
         judgments = judgments.filter(comparison__batches=filters.batch)
         counts["after batch"] = judgments.count()
+    if filters.exclude_too_fast:
+        # (a comparison of unknown length keeps its answers: NOT of a NULL comparison is NULL)
+        judgments = judgments.exclude(comparison__duration_s__isnull=False,
+                                      response_ms__lt=F("comparison__duration_s") * 1000)
+        counts["after too-fast answers"] = judgments.count()
     if filters.exclude_failed_controls:
         failed = [pk for pk, accuracy in control_accuracy_by_annotator().items() if accuracy < CONTROL_PASS_ACCURACY]
         judgments = judgments.exclude(annotator__in=failed)
@@ -151,30 +163,69 @@ def export_preferences(out: Path, filters: ExportFilters) -> ExportResult:
     grouped = votes_by_comparison(judgments)
     make = bradley_terry_triplets if filters.aggregate == "bradley-terry" else pairwise_triplets
     triplets = sorted(make(grouped, filters, counts), key=lambda t: (t[0].pk, t[1].pk, t[2].pk))
-    out = Path(out)
-    for clip in {t[0].pk: t[0] for t in triplets}.values():
-        with atomic_path(out / "audio" / f"clip{clip.pk}.wav") as partial:
-            shutil.copyfile(media.media_path(clip.audio.name), partial)
-    text = write_jsonl(out / TRIPLETS_FILE, [triplet_row(*t) for t in triplets])
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    counts["triplets"] = len(triplets)
-    checkpoints = sorted({(t[1].checkpoint, t[1].checkpoint_hash) for t in triplets})
-    write_text_atomic(out / "manifest.json", json.dumps({
-        "filters": asdict(filters), "counts": counts, "created_at": timezone.now().isoformat(),
-        "checkpoints": [{"path": path, "sha256": sha} for path, sha in checkpoints],
-        "triplets_sha256": digest}, indent=1))
+    with export_folder(Path(out)) as folder:
+        for clip in {t[0].pk: t[0] for t in triplets}.values():
+            shutil.copyfile(media.media_path(clip.audio.name), folder / "audio" / f"clip{clip.pk}.wav")
+        text = write_jsonl(folder / TRIPLETS_FILE, [triplet_row(*t) for t in triplets])
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        counts["triplets"] = len(triplets)
+        checkpoints = sorted({(t[1].checkpoint, t[1].checkpoint_hash) for t in triplets})
+        write_text_atomic(folder / MANIFEST, json.dumps({
+            "filters": asdict(filters), "counts": counts, "created_at": timezone.now().isoformat(),
+            "checkpoints": [{"path": path, "sha256": sha} for path, sha in checkpoints],
+            "triplets_sha256": digest}, indent=1))
     return ExportResult(triplets=len(triplets), counts=counts, sha256=digest)
 
 
-@transaction.atomic
+@contextmanager
+def export_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside `out` to write an export into, renamed to `out` when the block
+    succeeds and removed when it fails: an export is there whole or not at all. An earlier
+    export in `out` is replaced; a folder holding anything else is refused."""
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise ValueError(f"{out} holds files that are not an export; choose an empty or new folder")
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    (partial / "audio").mkdir(parents=True)
+    try:
+        yield partial
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
 def make_export(filters: ExportFilters, directory: Path | None = None, created_by=None) -> PreferenceExport:
-    """Export the judgments (into `directory`, default MEDIA_ROOT/exports/<id>) and record it."""
-    record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by, directory="")
+    """Export the judgments now (into `directory`, default MEDIA_ROOT/exports/<id>) and record
+    it: what `export_preferences` does. The web asks a worker instead (`request_export`)."""
+    record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by, status=Status.RUNNING)
+    try:
+        finish_export(record, directory)
+    except Exception as error:
+        PreferenceExport.objects.filter(pk=record.pk).update(status=Status.FAILED, error=f"{type(error).__name__}: {error}")
+        raise
+    record.refresh_from_db()
+    return record
+
+
+def finish_export(record: PreferenceExport, directory: Path | None = None, token=None) -> bool:
+    """Write `record`'s export and mark it done (as attempt `token`, when a worker claimed
+    it). False if another attempt took it over."""
     directory = Path(directory) if directory else media.media_path(media.export_dir(record.pk))
-    result = export_preferences(directory, filters)
-    record.directory, record.counts, record.triplets, record.sha256 = str(directory), result.counts, result.triplets, \
-        result.sha256
-    record.save(update_fields=["directory", "counts", "triplets", "sha256"])
+    result = export_preferences(directory, ExportFilters(**record.filters))
+    done = PreferenceExport.objects.filter(pk=record.pk, status=Status.RUNNING, claim=token)
+    return bool(done.update(status=Status.DONE, claim=None, directory=str(directory), counts=result.counts,
+                            triplets=result.triplets, sha256=result.sha256, error=""))
+
+
+def request_export(filters: ExportFilters, created_by=None) -> PreferenceExport:
+    """Record an export and hand it to a worker once committed (the page shows its state)."""
+    if filters.aggregate not in AGGREGATIONS:
+        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
+    with transaction.atomic():
+        record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by)
+        transaction.on_commit(lambda: current_app.send_task(PreferenceExport.TASK_NAME, args=[record.pk]))
     return record
 
 
@@ -192,7 +243,7 @@ def launch_run(export: PreferenceExport, config: DPOConfig = DPOConfig(), *, ini
                                          batch_size=config.batch_size, created_by=created_by)
         run.directory = str(media.media_path(media.run_dir(run.pk)))
         run.save(update_fields=["directory"])
-        transaction.on_commit(lambda: current_app.send_task("training.tasks.train_dpo_run", args=[run.pk]))
+        transaction.on_commit(lambda: current_app.send_task(TrainingRun.TASK_NAME, args=[run.pk]))
     return run
 
 

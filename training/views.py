@@ -1,5 +1,8 @@
 import json
+import tempfile
+import zipfile
 from datetime import datetime, timezone
+from pathlib import Path
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -7,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from dser import media
+from dser.files import is_partial
 from dser.http import serve_media
 from dser.jobs import UNFINISHED
 from dser.roles import ML_ENGINEERS, role_required
@@ -22,7 +26,8 @@ engineers_only = role_required(ML_ENGINEERS)
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "training/index.html", {
         "exports": PreferenceExport.objects.all()[:20], "runs": TrainingRun.objects.all()[:20],
-        "export_form": ExportForm(), "run_form": RunForm()})
+        "export_form": ExportForm(), "run_form": RunForm(),
+        "live": PreferenceExport.objects.filter(status__in=UNFINISHED).exists()})
 
 
 @require_POST
@@ -30,8 +35,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def new_export(request: HttpRequest) -> HttpResponse:
     form = ExportForm(request.POST)
     if form.is_valid():
-        export = services.make_export(form.filters(), created_by=request.user)
-        messages.success(request, f"Exported {export.triplets} triplets ({export.directory}).")
+        export = services.request_export(form.filters(), created_by=request.user)
+        messages.success(request, f"Export {export.pk} is on its way: a worker copies the audio and writes the "
+                                  "triplets; this page shows when it is done.")
     else:
         messages.error(request, f"Not exported: {form.errors.as_text()}")
     return redirect("training")
@@ -69,6 +75,35 @@ def cancel_run(request: HttpRequest, run_id: int) -> HttpResponse:
     services.cancel_run(get_object_or_404(TrainingRun, pk=run_id))
     messages.success(request, "Cancelling: the run stops after its current step and keeps its last finished epoch.")
     return redirect("training_run", run_id)
+
+
+@require_GET
+@engineers_only
+def download_export(request: HttpRequest, export_id: int) -> HttpResponse:
+    """The export as one archive: triplets.jsonl, manifest.json and the audio they name."""
+    export = get_object_or_404(PreferenceExport, pk=export_id)
+    return _zip_response(Path(export.directory), f"export-{export.pk}.zip")
+
+
+@require_GET
+@engineers_only
+def download_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A run's directory as one archive: its checkpoint, training_log.jsonl and curves."""
+    run = get_object_or_404(TrainingRun, pk=run_id)
+    return _zip_response(Path(run.directory), f"run-{run.pk}.zip")
+
+
+def _zip_response(directory: Path, filename: str) -> FileResponse:
+    """Every file below `directory` in a zip (stored: audio and weights barely compress),
+    written to a temporary file first so a failure is a clean 404, not half an archive."""
+    if not directory.is_dir():
+        raise Http404("nothing written yet")
+    archive = tempfile.TemporaryFile()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file() and not is_partial(p)):
+            bundle.write(path, path.relative_to(directory).as_posix())
+    archive.seek(0)
+    return FileResponse(archive, as_attachment=True, filename=filename, content_type="application/zip")
 
 
 @require_GET

@@ -105,6 +105,7 @@ def configure_django(out: Path, scale: Scale) -> dict:
     """The app's settings from the environment; what it leaves unset, the study's own: a SQLite
     database and media in OUT/app, Redis database 13 (away from a running deployment's)."""
     os.environ.setdefault("DSER_VAR_DIR", str(out / "app"))
+    os.environ.setdefault("DEBUG", "1")  # a local run: plain HTTP, a generated key
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dser.settings")
     os.environ.update(HF_HUB_OFFLINE="1", DSER_RENDER_SIZE=str(scale.render_size), LOG_LEVEL="WARNING")

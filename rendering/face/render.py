@@ -10,6 +10,7 @@ import numpy as np
 import trimesh
 
 from rendering.face.avatar import Avatar
+from rendering.face.options import RenderOptions
 from rendering.face.pyrender_adapter import RenderError, gl, open_offscreen, overwrite_vertices
 
 __all__ = ["FaceRenderer", "RenderError"]
@@ -34,7 +35,7 @@ def _head_rotation(yaw: float, pitch: float, roll: float, pivot: np.ndarray) -> 
 class FaceRenderer:
     """Renders an avatar at `size` x `size` pixels, RGB uint8 frames."""
 
-    def __init__(self, avatar: Avatar, size: int = 256, msaa: bool = False):
+    def __init__(self, avatar: Avatar, size: int = RenderOptions.size, msaa: bool = RenderOptions.msaa):
         pyrender, _ = gl()
         self.avatar = avatar
         self.size = size

@@ -17,6 +17,7 @@
   let current = null;   // the comparison on screen
   let watched = false;  // played to the end once
   let loop = null;      // {start, end} while a mark loops
+  let sending = false;  // an answer is on its way: no second one
   let shownAt = 0;
 
   async function api(url, options = {}) {
@@ -41,6 +42,7 @@
     drawMarks(body.marks, body.duration_s);
     setStatus("Watch to the end to answer. space play/pause · r replay");
     shownAt = performance.now();
+    player.focus();
     player.play().catch(() => setStatus("Press space to play."));
   }
 
@@ -50,14 +52,25 @@
       const el = document.createElement("button");
       el.className = "mark";
       el.title = `differ most: ${mark.start.toFixed(1)}–${mark.end.toFixed(1)} s`;
+      el.setAttribute("aria-label", `loop ${mark.start.toFixed(1)} to ${mark.end.toFixed(1)} seconds, where the two differ most`);
+      el.setAttribute("aria-pressed", "false");
       el.style.left = `${(100 * mark.start) / duration}%`;
       el.style.width = `${Math.max(1, (100 * (mark.end - mark.start)) / duration)}%`;
       el.addEventListener("click", (event) => {
         event.stopPropagation();
         const same = loop && loop.start === mark.start;
         loop = same ? null : {start: mark.start, end: mark.end};
-        seekbar.querySelectorAll(".mark").forEach((m) => m.classList.remove("looping"));
-        if (loop) { el.classList.add("looping"); player.currentTime = loop.start; player.play(); }
+        seekbar.querySelectorAll(".mark").forEach((m) => {
+          m.classList.remove("looping");
+          m.setAttribute("aria-pressed", "false");
+        });
+        if (loop) {
+          el.classList.add("looping");
+          el.setAttribute("aria-pressed", "true");
+          player.currentTime = loop.start;
+          player.play();
+        }
+        setStatus(loop ? `Looping ${mark.start.toFixed(1)}–${mark.end.toFixed(1)} s.` : "Loop stopped.");
       });
       seekbar.appendChild(el);
     }
@@ -66,11 +79,19 @@
   function setStatus(text) { status.textContent = text; }
 
   async function answer(choice) {
-    if (!current) return;
+    if (!current || sending) return;
     if (!watched) { setStatus("Watch the video to the end first, then answer."); return; }
+    sending = true;
     buttons.forEach((b) => { b.disabled = true; });
-    const {status: code, body} = await api(root.dataset.judgmentsUrl, {method: "POST", body: JSON.stringify({
-      comparison: current.id, choice, watched_to_end: watched, time_ms: Math.round(performance.now() - shownAt)})});
+    let result;
+    try {
+      result = await api(root.dataset.judgmentsUrl, {method: "POST", body: JSON.stringify({
+        comparison: current.id, choice, watched_to_end: watched, time_ms: Math.round(performance.now() - shownAt)})});
+    } catch (error) {  // offline, or the server did not answer: nothing was saved, try again
+      result = {status: 0, body: {detail: "the network failed; nothing was saved, answer again"}};
+    }
+    sending = false;
+    const {status: code, body} = result;
     if (code !== 201) {
       setStatus(`Not saved: ${(body && body.detail) || code}`);
       buttons.forEach((b) => { b.disabled = false; });
@@ -131,6 +152,8 @@
   });
   document.addEventListener("keydown", (event) => {
     if (event.target.tagName === "SELECT" || event.target.tagName === "INPUT") return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;  // a browser shortcut, not an answer
+    if (event.target.tagName === "BUTTON" && (event.key === " " || event.key === "Enter")) return;  // press it
     if (event.key === " ") { event.preventDefault(); if (player.paused) player.play(); else player.pause(); return; }
     if (event.key === "r") { loop = null; player.currentTime = 0; player.play(); return; }
     if (KEYS[event.key]) { event.preventDefault(); answer(KEYS[event.key]); }

@@ -1,4 +1,5 @@
 import argparse
+from dataclasses import fields
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,14 +26,15 @@ class Command(BaseCommand):
         parser.add_argument("--exclude-failed-controls", action=argparse.BooleanOptionalAction,
                             default=DEFAULTS.exclude_failed_controls,
                             help="Leave out annotators who got too few controls right (default: leave them out).")
+        parser.add_argument("--exclude-too-fast", action=argparse.BooleanOptionalAction, default=DEFAULTS.exclude_too_fast,
+                            help="Leave out answers given sooner than the video lasts (server clock; default: leave "
+                                 "them out).")
         parser.add_argument("--aggregate", choices=AGGREGATIONS, default=DEFAULTS.aggregate)
         parser.add_argument("--bt-margin", type=float, default=DEFAULTS.bt_margin,
                             help=f"bradley-terry: least score difference of an emitted pair (default {DEFAULTS.bt_margin}).")
 
-    def handle(self, *args, out_dir, dataset, batch, min_votes, min_majority, exclude_failed_controls, aggregate,
-               bt_margin, **options):
-        filters = ExportFilters(dataset=dataset, batch=batch, min_votes=min_votes, min_majority=min_majority,
-                                exclude_failed_controls=exclude_failed_controls, aggregate=aggregate, bt_margin=bt_margin)
+    def handle(self, *args, out_dir, **options):
+        filters = ExportFilters(**{field.name: options[field.name] for field in fields(ExportFilters)})
         try:
             export = make_export(filters, out_dir)
         except ValueError as exc:
