@@ -33,6 +33,7 @@ from dser.timeline import Timeline, frame_times
 from dser.windows import MAX_WINDOW_S
 from emotion.checkpoint import Metadata, checkpoint_hash, load_checkpoint, save_checkpoint
 from emotion.dirichlet import LOG_LIKELIHOODS
+from emotion.dpo_config import DPOConfig
 from emotion.model import DSERModel
 from emotion.optim import linear_lr, take_step
 from emotion.plots import save_dpo_curves
@@ -41,21 +42,6 @@ from emotion.plots import save_dpo_curves
 # predictions sit at window centres, so the last one is up to half a window early (a whole
 # window allowed, for timelines made by other tools).
 COVER_TOLERANCE_S = MAX_WINDOW_S
-
-
-@dataclass
-class DPOConfig:
-    beta: float = 0.5  # the paper's best of 0.01, 0.1, 0.5 and 10
-    lr: float = 1e-5  # falls linearly to lr / 10
-    epochs: int = 3
-    batch_size: int = 4  # pairs per optimiser step
-    val_fraction: float = 0.2  # share of clips held out
-    loss_reduction: str = "mean"  # over a pair's frames: "mean" or "sum"
-    freeze_feature_encoder: bool = True
-    # A timeline's per-frame log-likelihood: "dirichlet" (the density) or "ce" (of the mean
-    # alone); "auto": the one the init model was trained to maximise (its loss).
-    likelihood: str = "auto"
-    seed: int = 0
 
 
 @dataclass

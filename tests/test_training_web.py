@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from emotion.checkpoint import load_checkpoint
-from emotion.dpo import DPOConfig
+from emotion.dpo_config import DPOConfig
 from tests.support import STALE_S, make_user, wait_for
 from training.models import PreferenceExport, TrainingRun
 from training.services import ExportFilters, launch_run, make_export

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from dser.jobs import Status
 from emotion.checkpoint import CheckpointError, find_checkpoints, load_metadata
-from emotion.dpo import DPOConfig
+from emotion.dpo_config import DPOConfig
 from training.models import DPO_DEFAULTS, PreferenceExport, TrainingRun
 from training.services import AGGREGATIONS, ExportFilters
 

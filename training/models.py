@@ -4,7 +4,7 @@ from django.db import models
 
 from dser.jobs import ClaimedWork, Status
 from dser.records import TRIPLETS_FILE
-from emotion.dpo import DPOConfig
+from emotion.dpo_config import DPOConfig
 
 DPO_DEFAULTS = DPOConfig()
 
@@ -14,7 +14,7 @@ class PreferenceExport(ClaimedWork):
     worker when asked for on the web (it copies every clip's audio, too long for a request),
     directly by `export_preferences`. Its folder appears whole or not at all."""
 
-    TASK_NAME = "training.tasks.make_export"
+    task_name = "training.tasks.make_export"
 
     directory = models.CharField(max_length=1024, help_text="Holds triplets.jsonl, audio/ and manifest.json.")
     filters = models.JSONField(default=dict)
@@ -41,7 +41,7 @@ class TrainingRun(ClaimedWork):
     claims the row and beats while it trains (dser.jobs.ClaimedWork); a run whose worker died
     is started again by the next worker or the reconciler (training.tasks.reconcile_runs)."""
 
-    TASK_NAME = "training.tasks.train_dpo_run"
+    task_name = "training.tasks.train_dpo_run"
 
     export = models.ForeignKey(PreferenceExport, on_delete=models.PROTECT, related_name="runs")
     init_checkpoint = models.CharField(max_length=1024, help_text="The stage-2 checkpoint: policy and reference.")

@@ -34,7 +34,7 @@ from dser import media
 from dser.files import write_text_atomic
 from dser.jobs import Status
 from dser.records import TRIPLETS_FILE, TripletRow, write_jsonl
-from emotion.dpo import DPOConfig
+from emotion.dpo_config import DPOConfig
 from rendering.models import EmotionSequence
 from training.models import PreferenceExport, TrainingRun
 
@@ -225,7 +225,7 @@ def request_export(filters: ExportFilters, created_by=None) -> PreferenceExport:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
     with transaction.atomic():
         record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by)
-        transaction.on_commit(lambda: current_app.send_task(PreferenceExport.TASK_NAME, args=[record.pk]))
+        transaction.on_commit(lambda: current_app.send_task(PreferenceExport.task_name, args=[record.pk]))
     return record
 
 
@@ -243,7 +243,7 @@ def launch_run(export: PreferenceExport, config: DPOConfig = DPOConfig(), *, ini
                                          batch_size=config.batch_size, created_by=created_by)
         run.directory = str(media.media_path(media.run_dir(run.pk)))
         run.save(update_fields=["directory"])
-        transaction.on_commit(lambda: current_app.send_task(TrainingRun.TASK_NAME, args=[run.pk]))
+        transaction.on_commit(lambda: current_app.send_task(TrainingRun.task_name, args=[run.pk]))
     return run
 
 

@@ -18,7 +18,7 @@ from training import services
 from training.models import PreferenceExport, TrainingRun
 
 
-@shared_task(name=TrainingRun.TASK_NAME)
+@shared_task(name=TrainingRun.task_name)
 def train_dpo_run(run_id: int) -> None:
     token = TrainingRun.claim_for_work(run_id)
     if token is None:
@@ -48,7 +48,7 @@ def train_dpo_run(run_id: int) -> None:
                        finished_at=timezone.now())
 
 
-@shared_task(name=PreferenceExport.TASK_NAME)
+@shared_task(name=PreferenceExport.task_name)
 def make_export(export_id: int) -> None:
     token = PreferenceExport.claim_for_work(export_id)
     if token is None:
@@ -79,6 +79,6 @@ def reconcile_runs(older_than_s: float | None = None) -> dict:
         if model is TrainingRun:
             waiting = waiting.filter(cancel_requested=False)
         for pk in waiting.values_list("pk", flat=True):
-            current_app.send_task(model.TASK_NAME, args=[pk])
+            current_app.send_task(model.task_name, args=[pk])
             totals["sent"] += 1
     return totals

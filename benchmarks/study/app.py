@@ -25,7 +25,7 @@ from dser import media
 from dser.jobs import UNFINISHED, Status
 from dser.roles import ANNOTATORS, assign_role
 from dser.timeline import Timeline
-from emotion.dpo import DPOConfig
+from emotion.dpo_config import DPOConfig
 from emotion.metrics import timeline_mae
 from rendering.batches import batch_counts
 from rendering.models import Comparison, RenderBatch
