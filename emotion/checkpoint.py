@@ -84,13 +84,13 @@ def load_metadata(directory: Path) -> Metadata:
         raise CheckpointError(f"{directory} is not a DSER checkpoint (no {METADATA})")
     try:
         data = json.loads(path.read_text())
-        if data.get("emotions") != list(EMOTIONS):
-            raise CheckpointError(f"{directory} predicts {data.get('emotions')}, not {list(EMOTIONS)}")
-        return Metadata(**data)
+        emotions = data.get("emotions")
+        metadata = Metadata(**data)
     except (ValueError, TypeError, AttributeError) as exc:  # not JSON, not an object, unknown keys
-        if isinstance(exc, CheckpointError):
-            raise
         raise CheckpointError(f"{directory}: {METADATA} is malformed ({exc})") from None
+    if emotions != list(EMOTIONS):
+        raise CheckpointError(f"{directory} predicts {emotions}, not {list(EMOTIONS)}")
+    return metadata
 
 
 def find_checkpoints(roots: list[Path], head: str) -> list[Path]:
