@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from dser.roles import ANNOTATORS, has_role
 from rendering.models import Comparison, EmotionSequence
 
 
@@ -129,8 +130,6 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user) -> str:
         """A new token for `user`; ValueError unless they are an annotator (the API is theirs)."""
-        from dser.roles import ANNOTATORS, has_role
-
         if not has_role(user, ANNOTATORS):
             raise ValueError(f"{user} is not an annotator; API tokens are for annotators only")
         token = secrets.token_urlsafe(32)
