@@ -11,7 +11,7 @@ CONCURRENCY ?= 1
 TEST_ENV := DEBUG=1 DATABASE_URL=postgres://dser:dser@127.0.0.1:5432/dser \
 	REDIS_URL=redis://127.0.0.1:6379/9 HF_HUB_OFFLINE=1 DSER_VAR_DIR=$(CURDIR)/var/test
 
-.PHONY: demo test test-fast lint screenshots setup system worker beat web checkpoints study clean
+.PHONY: demo test test-fast lint screenshots stills setup system worker beat web checkpoints study clean
 
 demo: setup
 	PORT=$(PORT) scripts/demo.sh
@@ -35,6 +35,11 @@ lint: $(VENV)/.installed
 screenshots: setup
 	scripts/ensure_services.sh postgres
 	$(TEST_ENV) DSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/test_annotation_browser.py
+
+# The README's avatar stills (six emotions, a mixture, a blink, a dialogue strip) and the
+# readability figures they come with.
+stills: setup
+	$(PY) benchmarks/avatar_readability.py --stills docs/stills
 
 setup: system $(VENV)/.installed
 

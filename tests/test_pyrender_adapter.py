@@ -12,10 +12,10 @@ def test_pyrender_is_the_pinned_version_with_every_private_attribute_we_use():
     pyrender, _ = gl()
     assert pyrender.__version__ == PINNED_VERSION, "pyrender changed: re-check pyrender_adapter.py"
     with FaceRenderer(load_avatar(), size=16) as renderer:
-        renderer.render(np.zeros(52))  # creates the framebuffers and uploads the face
+        renderer.render(np.zeros(52))  # creates the framebuffers and uploads the moving parts
         offscreen = renderer._offscreen
         objects = {"OffscreenRenderer": offscreen, "Renderer": offscreen._renderer,
-                   "Primitive": renderer._face_primitive}
+                   "Primitive": renderer._moving[0][1]}
         for kind, names in PRIVATE_API.items():
             missing = [name for name in names if not hasattr(objects[kind], name)]
             assert not missing, f"pyrender.{kind} no longer has {missing}"

@@ -1,7 +1,8 @@
 """Avatars: a glTF head with ARKit morph targets, posed by 52 blendshape weights.
 
 The default avatar is the Face Cap head shipped in the `openfacefx` wheel. Loading decodes
-the file once per process (cached); posing is one matrix product per frame.
+the file and paints its colour maps once per process (cached); posing is one matrix product
+per frame for the face and one rotation per eyeball.
 """
 import functools
 from dataclasses import dataclass
@@ -11,11 +12,16 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
+from rendering.face import paint
 from rendering.face.arkit import ARKIT_BLENDSHAPES, arkit_name
+from rendering.face.gaze import gaze_rotation
 from rendering.face.gltf import GltfError, Primitive, read_glb
+from rendering.face.landmarks import Eye, Landmarks, find_landmarks
 
-# Flat colours by part, since the renderer does not read textures.
-PART_COLOURS = {"head": (0.86, 0.68, 0.58), "eye": (0.32, 0.27, 0.24), "teeth": (0.93, 0.92, 0.86)}
+# Flat colours by part, where a part has no UVs to paint on. Teeth a little darker than the
+# skin: lit without shadows, bright teeth would flash with every syllable.
+PART_COLOURS = {"head": tuple(paint.SKIN), "eye": (0.32, 0.27, 0.24), "teeth": (0.72, 0.70, 0.64)}
+TEXTURE_SIZE = {"head": 1024, "eye": 256}
 
 
 class AvatarError(ValueError):
@@ -34,6 +40,9 @@ class Part:
     faces: np.ndarray  # (F, 3)
     colour: tuple[float, float, float]
     deltas: np.ndarray | None = None  # (52, V*3) vertex offsets per ARKit blendshape
+    texcoords: np.ndarray | None = None  # (V, 2) in [0, 1]
+    texture: np.ndarray | None = None  # (H, W, 3) uint8 colour map, painted at load
+    eye: Eye | None = None  # set on an eyeball: it turns with the eyeLook* weights
 
     def __post_init__(self):
         # Vertex normal = sum of the normals of the faces around it: one sparse product.
@@ -45,12 +54,20 @@ class Part:
             (np.ones(rows.size, np.float32), (rows, cols)), shape=(len(self.vertices), n_faces))
         self.normals = self.vertex_normals(self.vertices)  # (V, 3), neutral pose
 
+    @property
+    def moves(self) -> bool:
+        return self.deltas is not None or self.eye is not None
+
     def pose(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vertices and normals for (52,) weights in [0, 1]."""
-        if self.deltas is None:
-            return self.vertices, self.normals
-        vertices = self.vertices + (weights.astype(np.float32) @ self.deltas).reshape(-1, 3)
-        return vertices, self.vertex_normals(vertices)
+        if self.deltas is not None:
+            vertices = self.vertices + (weights.astype(np.float32) @ self.deltas).reshape(-1, 3)
+            return vertices, self.vertex_normals(vertices)
+        if self.eye is not None:
+            rotation = gaze_rotation(weights, self.eye).astype(np.float32)
+            centre = self.eye.centre.astype(np.float32)
+            return (self.vertices - centre) @ rotation.T + centre, self.normals @ rotation.T
+        return self.vertices, self.normals
 
     def vertex_normals(self, vertices: np.ndarray) -> np.ndarray:
         a, b, c = (vertices[self.faces[:, k]] for k in range(3))
@@ -64,6 +81,7 @@ class Avatar:
     face: Part  # the part with the blendshapes
     centre: np.ndarray  # (3,) middle of the face's bounding box
     size: float  # height of the face's bounding box
+    landmarks: Landmarks
 
 
 def _to_world(primitive: Primitive) -> np.ndarray:
@@ -72,13 +90,23 @@ def _to_world(primitive: Primitive) -> np.ndarray:
     return vertices.astype(np.float32)
 
 
-def _part_colour(name: str) -> tuple[float, float, float]:
+def _part_kind(name: str) -> str:
     lowered = name.lower()
     if "eye" in lowered:
-        return PART_COLOURS["eye"]
+        return "eye"
     if "teeth" in lowered or "tooth" in lowered:
-        return PART_COLOURS["teeth"]
-    return PART_COLOURS["head"]
+        return "teeth"
+    return "head"
+
+
+def _paint(part: Part, kind: str, landmarks: Landmarks) -> None:
+    """Give the part its colour map (head and eyeballs with UVs; teeth stay flat)."""
+    if part.texcoords is None or kind == "teeth" or (kind == "eye" and part.eye is None):
+        return
+    size = TEXTURE_SIZE[kind]
+    positions = paint.position_map(part.texcoords, part.vertices, part.faces, size)
+    colour = paint.paint_eye(positions, part.eye) if kind == "eye" else paint.paint_head(positions, landmarks)
+    part.texture = paint.to_texture(colour)
 
 
 def _face_deltas(primitive: Primitive) -> np.ndarray:
@@ -109,14 +137,21 @@ def load_avatar(path: Path | None = None) -> Avatar:
     known = sum(arkit_name(n) in ARKIT_BLENDSHAPES for n in face_primitive.target_names)
     if known < 40:
         raise AvatarError(f"{path} has no mesh with ARKit blendshapes (best has {known} of 52)")
-    parts, face = [], None
+    parts, kinds = [], []
     for primitive in primitives:
         name = primitive.node_name or primitive.mesh_name
-        vertices = _to_world(primitive)
-        deltas = _face_deltas(primitive) if primitive is face_primitive else None
-        part = Part(name, vertices, primitive.faces, _part_colour(name), deltas)
-        if primitive is face_primitive:
-            face = part
-        parts.append(part)
+        is_face = primitive is face_primitive
+        kind = "head" if is_face else _part_kind(name)
+        uv = paint.normalised_uv(primitive.texcoords) if primitive.texcoords is not None else None
+        parts.append(Part(name, _to_world(primitive), primitive.faces, PART_COLOURS[kind],
+                          _face_deltas(primitive) if is_face else None, uv))
+        kinds.append(kind)
+    face = parts[primitives.index(face_primitive)]
+    eyeballs = [part for part, kind in zip(parts, kinds) if kind == "eye"]
+    landmarks = find_landmarks(face.vertices, face.deltas, [part.vertices for part in eyeballs])
+    for part, eye in zip(eyeballs, landmarks.eyes):
+        part.eye = eye
+    for part, kind in zip(parts, kinds):
+        _paint(part, kind, landmarks)
     low, high = face.vertices.min(axis=0), face.vertices.max(axis=0)
-    return Avatar(parts=parts, face=face, centre=(low + high) / 2, size=float(high[1] - low[1]))
+    return Avatar(parts=parts, face=face, centre=(low + high) / 2, size=float(high[1] - low[1]), landmarks=landmarks)

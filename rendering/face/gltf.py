@@ -2,8 +2,8 @@
 
 Handles what avatar exports use: EXT_meshopt_compression (decoded with the `meshopt`
 package), KHR_mesh_quantization (integer attributes, normalised or dequantised by node
-transforms), and morph target names from `mesh.extras.targetNames`. Textures are not read
-(the renderer shades with flat material colours). Plain Python + numpy.
+transforms), and morph target names from `mesh.extras.targetNames`. Texture coordinates are
+read; textures themselves are not (the renderer paints its own: see paint.py). Plain Python + numpy.
 """
 import json
 import struct
@@ -31,6 +31,7 @@ class Primitive:
     faces: np.ndarray  # (F, 3) int
     target_names: list[str]
     target_positions: np.ndarray  # (T, V, 3) deltas
+    texcoords: np.ndarray | None = None  # (V, 2) TEXCOORD_0 as stored (quantised ones not rescaled)
 
 
 def _chunks(data: bytes) -> tuple[dict, bytes]:
@@ -148,6 +149,7 @@ def read_glb(path: Path) -> list[Primitive]:
                 world=world, positions=positions, faces=faces,
                 target_names=list(names) if len(names) == len(targets) else [f"target{i}" for i in range(len(targets))],
                 target_positions=target_positions,
+                texcoords=reader.accessor(prim["attributes"]["TEXCOORD_0"]) if "TEXCOORD_0" in prim["attributes"] else None,
             ))
     if not primitives:
         raise GltfError(f"{path} has no triangle meshes")

@@ -7,8 +7,9 @@ changed here, on one renderer instance at a time, through private attributes:
   * it always allocates a 4x multisampled framebuffer: `msaa=False` re-allocates it with
     0 samples, about halving the cost of a frame;
   * it always reads back depth as well as colour: we read colour only;
-  * its PBR shader is replaced by our Lambert shader (shaders/mesh.frag), and the face's
-    vertex buffer is overwritten in place instead of re-uploading a new mesh every frame.
+  * its PBR shader is replaced by our Lambert shader (shaders/mesh.frag), and the vertex
+    buffers of the parts that move (face, eyeballs) are overwritten in place instead of
+    re-uploading a new mesh every frame.
 
 `PRIVATE_API` lists the attributes relied on; tests/test_pyrender_adapter.py fails loudly
 if the pinned pyrender changes under them.
@@ -114,7 +115,8 @@ def overwrite_vertices(offscreen, primitive, vertices: np.ndarray, normals: np.n
     if primitive._vaid is None:  # not on the GPU yet: the first render uploads it
         primitive.positions, primitive.normals = vertices, normals
         return
-    interleaved = np.hstack([vertices, normals]).astype(np.float32)  # pyrender's layout
+    columns = [vertices, normals] if primitive.texcoord_0 is None else [vertices, normals, primitive.texcoord_0]
+    interleaved = np.hstack(columns).astype(np.float32)  # pyrender's layout
     offscreen._platform.make_current()
     GL.glBindBuffer(GL.GL_ARRAY_BUFFER, primitive._buffers[0])
     GL.glBufferSubData(GL.GL_ARRAY_BUFFER, 0, interleaved.nbytes, interleaved)

@@ -82,7 +82,7 @@ def render_pair(audio: Path, first: Timeline, second: Timeline, target: Path,
 
 def render_stills(audio: Path, target_dir: Path, options: RenderOptions = RenderOptions()) -> list[Path]:
     """One PNG per emotion, at a mid-speech frame of `audio` (jaw about a quarter open, so
-    the mouth corners show the emotion), for documentation."""
+    the mouth corners show the emotion)."""
     from PIL import Image
 
     samples, rate = read_audio(audio)

@@ -3,7 +3,8 @@
 // because pyrender loads every shader of a program from one folder.
 // A cheap face shader replacing pyrender's PBR one (which costs ~3x more per pixel on a
 // software rasteriser): Lambert from the directional lights, a soft Blinn highlight and
-// ambient, on the material's flat base colour. Same uniform names as pyrender's shader.
+// ambient, on the material's base colour (times its colour map where the part has one, see
+// paint.py; the map is linear values, not sRGB). Same uniform names as pyrender's shader.
 
 struct DirectionalLight {
     vec3 color;
@@ -16,6 +17,9 @@ struct Material {
     vec4 base_color_factor;
     float metallic_factor;
     float roughness_factor;
+#ifdef HAS_BASE_COLOR_TEX
+    sampler2D base_color_texture;
+#endif
 };
 
 uniform Material material;
@@ -26,6 +30,9 @@ uniform vec3 ambient_light;
 
 in vec3 frag_position;
 in vec3 frag_normal;
+#ifdef TEXCOORD_0_LOC
+in vec2 uv_0;
+#endif
 out vec4 frag_color;
 
 void main()
@@ -34,6 +41,9 @@ void main()
     vec3 v = normalize(cam_pos - frag_position);
     if (dot(n, v) < 0.0) n = -n;  // double-sided
     vec3 base = material.base_color_factor.rgb;
+#ifdef HAS_BASE_COLOR_TEX
+    base = texture(material.base_color_texture, uv_0).rgb;
+#endif
     vec3 color = ambient_light * base * 2.0;
     for (int i = 0; i < n_directional_lights; i++) {
         vec3 l = normalize(-directional_lights[i].direction);
