@@ -101,6 +101,17 @@ def test_a_blink_covers_the_irises(renderer):
     assert (open_eyes[eyes] < 60).sum() > 40 and (closed[eyes] < 60).sum() < 5
 
 
+def test_wide_eyes_show_more_white_and_squinted_ones_less(renderer):
+    eyes = renderer.masks["eyes"]
+
+    def white(shapes: dict[str, float]) -> int:  # sclera: the brightest, least coloured pixels
+        frame = renderer.render(weights_from(shapes)).astype(int)
+        return int(((frame.min(axis=2) > 150) & (np.ptp(frame, axis=2) < 25))[eyes].sum())
+
+    neutral = white({})
+    assert white({"eyeWide*": 1.0}) > neutral * 1.3 and white({"eyeSquint*": 1.0}) < neutral * 0.8
+
+
 def test_brows_move_with_brow_down_and_the_mouth_does_not(renderer):
     assert change(renderer, {"browDown*": 1.0}, "brows") > 10
     assert change(renderer, {"browInnerUp": 1.0}, "brows") > 10
