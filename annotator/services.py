@@ -2,9 +2,11 @@
 The page and the API call these and nothing else (the dashboard is annotator/dashboard.py).
 
 A comparison has `overlap` slots (its batches' overlap, else DSER_OVERLAP). Each lease takes
-one: for good once answered, until it expires while unanswered. Serving locks the candidate
-comparison's row (PostgreSQL: FOR UPDATE SKIP LOCKED) before counting its open slots, so two
-annotators serving at once never both take its last slot.
+one: for good once answered, until it expires while unanswered. Once they are all answered, a
+comparison whose votes are split (not `decided`: see count_votes) opens one more slot at a
+time, up to DSER_MAX_OVERLAP: votes go where they decide something. Serving locks the
+candidate comparison's row (PostgreSQL: FOR UPDATE SKIP LOCKED) before counting its open
+slots, so two annotators serving at once never both take its last slot.
 """
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,12 +15,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import MD5, Cast, Coalesce, Concat
+from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
 from annotator.models import Judgment, JudgmentChange, Lease
-from annotator.stats.marks import difference_marks
+from annotator.stats.votes import is_decisive
 from corpus.models import Clip
+from dser.differences import difference_marks
 from dser.jobs import Status
 from rendering.models import Comparison, RenderBatch
 
@@ -44,13 +47,16 @@ def ready_comparisons():
 
 def with_open_slots(comparisons, now=None):
     """Those of `comparisons` with a slot left: fewer leases taken (answered, or not yet
-    expired) than their overlap."""
+    expired) than their overlap; or, every lease answered and the votes still split, fewer
+    than DSER_MAX_OVERLAP."""
     now = now or timezone.now()
     overlap = RenderBatch.objects.filter(comparisons=OuterRef("pk"), overlap__isnull=False).order_by("-overlap")
     taken = Lease.objects.filter(Q(judgment__isnull=False) | Q(expires_at__gt=now), comparison=OuterRef("pk"))
+    answered = Lease.objects.filter(judgment__isnull=False, comparison=OuterRef("pk"))
+    split = Q(decided=False, taken=F("answered"), taken__lt=Greatest(F("slots"), Value(settings.MAX_OVERLAP)))
     return (comparisons.annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
-                                 taken=_count(taken))
-            .filter(slots__gt=F("taken")))
+                                 taken=_count(taken), answered=_count(answered))
+            .filter(Q(slots__gt=F("taken")) | split))
 
 
 @transaction.atomic
@@ -121,12 +127,24 @@ def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: 
     comparison = lease.comparison
     try:
         with transaction.atomic():
-            return Judgment.objects.create(
+            judgment = Judgment.objects.create(
                 annotator=user, comparison=comparison, lease=lease, choice=choice, left_id=comparison.left_id,
                 right_id=comparison.right_id, watched_to_end=watched_to_end, time_ms=time_ms,
                 response_ms=int((now - lease.served_at).total_seconds() * 1000))
     except IntegrityError:
         raise Refused(409, "you have already judged this comparison") from None
+    count_votes(comparison.pk)
+    return judgment
+
+
+def count_votes(comparison_id: int) -> bool:
+    """Record whether the comparison's votes are decisive (DSER_DECISIVE_LEAD). The row is
+    locked first, so two answers arriving together are counted one after the other."""
+    Comparison.objects.select_for_update().filter(pk=comparison_id).first()
+    answers = Judgment.objects.filter(comparison_id=comparison_id).values_list("choice", flat=True)
+    decided = is_decisive(answers, settings.DECISIVE_LEAD)
+    Comparison.objects.filter(pk=comparison_id).update(decided=decided)
+    return decided
 
 
 def change(user, judgment_id: int, choice: str) -> Judgment:
@@ -142,6 +160,7 @@ def change(user, judgment_id: int, choice: str) -> Judgment:
         JudgmentChange.objects.create(judgment=judgment, before=judgment.choice, after=choice, changed_by=user)
         judgment.choice, judgment.changed_at = choice, timezone.now()
         judgment.save(update_fields=["choice", "changed_at"])
+        count_votes(judgment.comparison_id)
     return judgment
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from dser.env import env_bool, env_int, env_list, env_str
+from dser.env import env_bool, env_float, env_int, env_list, env_str
 from dser.secret_key import load_secret_key
 from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
 from rendering.face.options import RenderOptions
@@ -181,7 +181,12 @@ CELERY_BEAT_SCHEDULE = {
 
 # Annotation: how many different annotators judge each comparison (a batch may ask for
 # more), and how long a served comparison stays reserved for its annotator.
+# Votes per comparison: every comparison gets OVERLAP (a batch may ask for more); one whose
+# votes are split (no answer leads the next by DECISIVE_LEAD) is served again, up to MAX_OVERLAP.
 OVERLAP = env_int("DSER_OVERLAP", 1)
+MAX_OVERLAP = env_int("DSER_MAX_OVERLAP", OVERLAP)
+DECISIVE_LEAD = env_int("DSER_DECISIVE_LEAD", 2)
+MIN_DIFFERENCE = env_float("DSER_MIN_DIFFERENCE", 0.0)
 LEASE_S = env_int("DSER_LEASE_S", 600)
 CHANGE_WINDOW_S = env_int("DSER_CHANGE_WINDOW_S", 600)
 # Annotators' API tokens stop working after this many days (a new one from `api_token`).

@@ -157,9 +157,10 @@ class RenderBatchAdmin(admin.ModelAdmin):
             for model in JOB_MODELS))
         failures = format_html_join("", "<li>{}: {}</li>", ((admin_link(item), item.error)
                                                           for item in batches.failed_items(batch)))
-        return format_html('<progress max="100" value="{}"></progress> {}% · {} sequences<table>{}</table>'
-                           "<ul>{}</ul>", round(counts["progress"] * 100), round(counts["progress"] * 100),
-                           counts["sequences"], rows, failures)
+        return format_html('<progress max="100" value="{}"></progress> {}% · {} sequences · {} pairs below the '
+                           "difference floor ({}) not composed<table>{}</table><ul>{}</ul>",
+                           round(counts["progress"] * 100), round(counts["progress"] * 100), counts["sequences"],
+                           counts["pairs_below_floor"], batch.min_difference, rows, failures)
 
     @admin.action(description="Retry the failed items of the selected batches", permissions=["change"])
     def retry_failed(self, request, queryset):

@@ -2,7 +2,7 @@
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from dser.jobs import FINISHED, Status
@@ -12,8 +12,10 @@ from rendering.models import JOB_MODELS, Job, RenderBatch
 
 def batch_counts(batch: RenderBatch) -> dict:
     """Counts by status of the batch's clips (inference), renders and comparisons, its
-    sequences, and its failures by reason (the error's kind)."""
-    counts = {"id": batch.pk, "state": batch.state, "sequences": batch.sequences.count()}
+    sequences, the pairs its difference floor left out, and its failures by reason (the
+    error's kind)."""
+    counts = {"id": batch.pk, "state": batch.state, "sequences": batch.sequences.count(),
+              "pairs_below_floor": batch.batch_clips.aggregate(n=Sum("pairs_below_floor"))["n"] or 0}
     failures = Counter()
     for model in JOB_MODELS:
         items = model.wanted_by([batch])

@@ -35,6 +35,10 @@ class ScheduleForm(forms.Form):
                                 help_text="Share of clips that also get a control comparison (a known answer).")
     overlap = forms.IntegerField(required=False, min_value=1, max_value=20,
                                  help_text=f"Annotators per comparison (blank: {settings.OVERLAP}).")
+    min_difference = forms.FloatField(
+        required=False, min_value=0.0, max_value=1.0,
+        help_text="Leave out pairs whose strongest stretch differs less than this (total variation, 0-1; "
+                  f"blank: {settings.MIN_DIFFERENCE}): nobody can tell them apart.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -72,6 +72,9 @@ class RenderBatch(models.Model):
     controls = models.FloatField(default=DEFAULTS.controls, help_text="Share of clips that also get a control comparison.")
     overlap = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Annotators per comparison (blank: the DSER_OVERLAP setting).")
+    min_difference = models.FloatField(
+        default=0.0, help_text="Pairs whose strongest stretch differs less than this (total variation, 0-1) "
+                               "are not composed.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -98,6 +101,8 @@ class BatchClip(Job):
     batch = models.ForeignKey(RenderBatch, on_delete=models.CASCADE, related_name="batch_clips")
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="batch_clips")
     inference_seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the model's forward passes.")
+    pairs_below_floor = models.PositiveSmallIntegerField(
+        default=0, help_text="Pairs of this clip's sequences left out for differing less than the batch's floor.")
 
     class Meta:
         ordering = ["batch", "clip"]
@@ -175,6 +180,11 @@ class Comparison(Job):
     file = models.FileField(upload_to=f"{media.COMPARISONS}/", max_length=512, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
     render_seconds = models.FloatField(null=True, blank=True)
+    difference = models.FloatField(null=True, blank=True, help_text="Mean total variation between the two "
+                                   "sequences over the clip (dser.differences).")
+    peak_difference = models.FloatField(null=True, blank=True, help_text="The same over their strongest marked stretch.")
+    decided = models.BooleanField(default=False, help_text="Its votes are decisive: one answer leads the next by "
+                                  "DSER_DECISIVE_LEAD (annotator.services.count_votes).")
 
     class Meta:
         ordering = ["clip", "pk"]

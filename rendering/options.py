@@ -26,6 +26,7 @@ class ScheduleOptions:
     min_distance_s: float = DEFAULT_MIN_DISTANCE_S
     controls: float = 0.0  # share of clips that also get a control comparison
     overlap: int | None = None  # annotators per comparison (None: DSER_OVERLAP)
+    min_difference: float | None = None  # floor on a pair's peak difference (None: DSER_MIN_DIFFERENCE)
 
     def check(self) -> None:
         """ValueError naming the first option out of range."""
@@ -40,6 +41,8 @@ class ScheduleOptions:
             raise ValueError("priority must be between 0 and 9")
         if self.min_distance_s < 0:
             raise ValueError("the minimum distance must not be negative")
+        if self.min_difference is not None and not 0 <= self.min_difference <= 1:
+            raise ValueError("the minimum difference must be between 0 and 1")
 
 
 DEFAULTS = ScheduleOptions()

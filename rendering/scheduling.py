@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from corpus.models import Clip
+from dser.differences import PairDifference, pair_difference
 from dser.emotions import EMOTIONS, one_hot
 from dser.jobs import Status
 from dser.timeline import Timeline
@@ -60,6 +61,7 @@ def schedule_batch(options: ScheduleOptions, created_by=None) -> RenderBatch:
         checkpoint=str(checkpoint), checkpoint_hash=digest, sequences_per_clip=options.sequences,
         pairs_per_clip=options.pairs, seed=options.seed, priority=options.priority,
         min_distance_s=options.min_distance_s, controls=options.controls, overlap=options.overlap,
+        min_difference=settings.MIN_DIFFERENCE if options.min_difference is None else options.min_difference,
         created_by=created_by)
     items = BatchClip.objects.bulk_create(BatchClip(batch=batch, clip=clip) for clip in clips)
     for item in items:
@@ -72,13 +74,25 @@ def clip_params(batch: RenderBatch, clip: Clip) -> list[WindowParams]:
     return draw_params(clip_seed(clip.key, batch.seed), batch.sequences_per_clip, batch.min_distance_s)
 
 
-def chosen_pairs(batch: RenderBatch, clip: Clip, sequences: list[EmotionSequence]) -> list[tuple]:
-    """The pairs to compare, each in its shown (left, right) order, reproducible from the seed."""
+def chosen_pairs(batch: RenderBatch, clip: Clip, pairs: list[tuple]) -> list[tuple]:
+    """Which of `pairs` to compare (up to the batch's pairs per clip), each in its shown
+    (left, right) order, reproducible from the seed."""
     rng = random.Random(clip_seed(f"{clip.key}/pairs", batch.seed))
-    pairs = list(itertools.combinations(sequences, 2))
     if batch.pairs_per_clip:
-        pairs = rng.sample(pairs, batch.pairs_per_clip)
+        pairs = rng.sample(pairs, min(batch.pairs_per_clip, len(pairs)))
     return [(a, b) if rng.random() < 0.5 else (b, a) for a, b in pairs]
+
+
+def tell_apart(batch: RenderBatch, clip: Clip, sequences: list[EmotionSequence]) -> tuple[list[tuple], int]:
+    """The pairs of `sequences` whose strongest stretch differs at least the batch's floor,
+    and how many fell below it."""
+    pairs = list(itertools.combinations(sequences, 2))
+    kept = [(a, b) for a, b in pairs if _difference(clip, a, b).peak >= batch.min_difference]
+    return kept, len(pairs) - len(kept)
+
+
+def _difference(clip: Clip, first: EmotionSequence, second: EmotionSequence) -> PairDifference:
+    return pair_difference(first.get_timeline(), second.get_timeline(), clip.duration_s or 0.0)
 
 
 def add_sequences(item: BatchClip, params: list[WindowParams], timelines: list[Timeline]) -> None:
@@ -86,7 +100,9 @@ def add_sequences(item: BatchClip, params: list[WindowParams], timelines: list[T
     finished inference step leads to (run inside its `finish`)."""
     batch, clip = item.batch, item.clip
     sequences = [_sequence(batch, clip, param, timeline) for param, timeline in zip(params, timelines)]
-    shown = chosen_pairs(batch, clip, sequences)
+    candidates, item.pairs_below_floor = tell_apart(batch, clip, sequences)
+    type(item).objects.filter(pk=item.pk).update(pairs_below_floor=item.pairs_below_floor)
+    shown = chosen_pairs(batch, clip, candidates)
     if wants_control(batch, clip):
         shown.append(control_pair(batch, clip, sequences[0]))
     used = list(dict.fromkeys([*sequences, *(sequence for pair in shown for sequence in pair)]))
@@ -139,10 +155,12 @@ def comparison_for(clip: Clip, left: EmotionSequence, right: EmotionSequence) ->
         return existing
     is_control = left.kind != right.kind  # a model sequence against its worse copy
     answer = ("left" if left.kind == EmotionSequence.Kind.MODEL else "right") if is_control else ""
+    difference = _difference(clip, left, right)
     try:
         with transaction.atomic():
             return Comparison.objects.create(clip=clip, left=left, right=right, is_control=is_control,
-                                             control_answer=answer)
+                                             control_answer=answer, difference=difference.mean,
+                                             peak_difference=difference.peak)
     except IntegrityError:  # another batch's worker created it just now
         return Comparison.objects.get(Q(left=left, right=right) | Q(left=right, right=left))
 

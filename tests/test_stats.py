@@ -3,8 +3,8 @@ Bradley-Terry, difference marks, on hand-computed cases. Pure: no database."""
 import pytest
 
 from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
-from annotator.stats.marks import difference_marks
 from annotator.stats.ranking import bradley_terry
+from dser.differences import difference_marks
 from dser.emotions import one_hot
 from dser.timeline import Timeline
 

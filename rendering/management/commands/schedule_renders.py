@@ -40,6 +40,9 @@ class Command(BaseCommand):
                             help=f"Share of clips that also get a control comparison (default {DEFAULTS.controls:g}).")
         parser.add_argument("--overlap", type=int, default=DEFAULTS.overlap,
                             help="Annotators per comparison (default: DSER_OVERLAP).")
+        parser.add_argument("--min-difference", type=float, default=DEFAULTS.min_difference, metavar="TV",
+                            help="Leave out pairs whose strongest stretch differs less than this (total "
+                                 "variation, 0-1; default: DSER_MIN_DIFFERENCE).")
         parser.add_argument("--wait", action="store_true", help="Show progress until the batch ends, then its counts.")
 
     def handle(self, *args, clips, min_distance, wait, **options):
@@ -67,7 +70,8 @@ class Command(BaseCommand):
 
 
 def format_counts(counts: dict) -> str:
-    lines = [f"batch {counts['id']}: {counts['state']}, {counts['sequences']} sequences"]
+    lines = [f"batch {counts['id']}: {counts['state']}, {counts['sequences']} sequences, "
+             f"{counts['pairs_below_floor']} pairs below the difference floor"]
     for name in (model.label for model in JOB_MODELS):
         lines.append(f"  {name:<12}" + "  ".join(f"{status} {n}" for status, n in counts[name].items()))
     if counts["failures"]:
