@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from annotator.models import Judgment
 from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
-from annotator.stats.ranking import bradley_terry
+from annotator.stats.ranking import fit_bradley_terry, wins_of
 from corpus.models import Clip
 
 CONTROL_PASS_ACCURACY = 0.7  # below this share of controls right, an annotator is flagged
@@ -74,7 +74,7 @@ def control_accuracy_by_annotator() -> dict[int, float]:
 
 def clip_rankings(answers: list[tuple]) -> list[dict]:
     """Per clip, its sequences ranked by Bradley-Terry from the left/right votes (ties and
-    "both poor" carry no preference), with the votes behind each. `answers`: (comparison,
+    "both poor" carry no preference), with each score's 95% interval and the votes behind it. `answers`: (comparison,
     clip, annotator, choice, left, right) of the non-control judgments."""
     by_clip: dict[int, list[tuple]] = defaultdict(list)
     for _, clip, _, choice, left, right in answers:
@@ -82,12 +82,13 @@ def clip_rankings(answers: list[tuple]) -> list[dict]:
     clips = Clip.objects.in_bulk(list(by_clip))
     rankings = []
     for clip_id, votes in sorted(by_clip.items()):
-        wins = [(left, right) if choice == Judgment.Choice.LEFT else (right, left)
-                for choice, left, right in votes if choice in (Judgment.Choice.LEFT, Judgment.Choice.RIGHT)]
+        wins = wins_of(votes)
         sequences = sorted({pk for _, left, right in votes for pk in (left, right)})
         won = {pk: sum(w == pk for w, _ in wins) for pk in sequences}
         lost = {pk: sum(loser == pk for _, loser in wins) for pk in sequences}
-        rankings.append({"clip": clips[clip_id], "votes": len(votes), "ranking": [
-            {"sequence": pk, "score": score, "won": won[pk], "lost": lost[pk]}
-            for pk, score in bradley_terry(sequences, wins)]})
+        fit = fit_bradley_terry(sequences, wins)
+        rows = [{"sequence": pk, "score": fit.scores[i], "interval": fit.interval(i), "won": won[pk], "lost": lost[pk]}
+                for i, pk in enumerate(sequences)]
+        rankings.append({"clip": clips[clip_id], "votes": len(votes),
+                         "ranking": sorted(rows, key=lambda row: -row["score"])})
     return rankings

@@ -3,7 +3,7 @@ The page and the API call these and nothing else (the dashboard is annotator/das
 
 A comparison has `overlap` slots (its batches' overlap, else DSER_OVERLAP). Each lease takes
 one: for good once answered, until it expires while unanswered. Once they are all answered, a
-comparison whose votes are split (not `decided`: see count_votes) opens one more slot at a
+comparison whose votes are split (not `decided`: see record_votes) opens one more slot at a
 time, up to DSER_MAX_OVERLAP: votes go where they decide something. Serving locks the
 candidate comparison's row (PostgreSQL: FOR UPDATE SKIP LOCKED) before counting its open
 slots, so two annotators serving at once never both take its last slot.
@@ -19,9 +19,10 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
 from annotator.models import Judgment, JudgmentChange, Lease
+from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.votes import is_decisive
 from corpus.models import Clip
-from dser.differences import difference_marks
+from dser.differences import difference_marks, vote_worth
 from dser.jobs import Status
 from rendering.models import Comparison, RenderBatch
 
@@ -52,17 +53,21 @@ def with_open_slots(comparisons, now=None):
     now = now or timezone.now()
     overlap = RenderBatch.objects.filter(comparisons=OuterRef("pk"), overlap__isnull=False).order_by("-overlap")
     taken = Lease.objects.filter(Q(judgment__isnull=False) | Q(expires_at__gt=now), comparison=OuterRef("pk"))
+    comparisons = comparisons.annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
+                                       taken=_count(taken))
+    if not settings.MAX_OVERLAP:
+        return comparisons.filter(slots__gt=F("taken"))
     answered = Lease.objects.filter(judgment__isnull=False, comparison=OuterRef("pk"))
     split = Q(decided=False, taken=F("answered"), taken__lt=Greatest(F("slots"), Value(settings.MAX_OVERLAP)))
-    return (comparisons.annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
-                                 taken=_count(taken), answered=_count(answered))
-            .filter(Q(slots__gt=F("taken")) | split))
+    return comparisons.annotate(answered=_count(answered)).filter(Q(slots__gt=F("taken")) | split)
 
 
 @transaction.atomic
 def serve_next(user) -> Lease | None:
-    """The annotator's current lease if one is still open, else a lease on a new comparison
-    (in an order of its own for each annotator), or None when nothing is left for them.
+    """The annotator's current lease if one is still open, else a lease on a new comparison,
+    or None when nothing is left for them. Comparisons come where one more vote is worth most
+    first (`Comparison.vote_worth`: record_votes), in an order of the annotator's own among
+    equals.
 
     The annotator's own row is locked first, so concurrent requests of one annotator are
     served one after another and all get the same open lease. Candidates are read a page at
@@ -76,11 +81,13 @@ def serve_next(user) -> Lease | None:
         return current
     never_served = (ready_comparisons().exclude(leases__annotator=user)
                     .annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
-                    .order_by("order", "pk").values_list("order", "pk"))
-    after = ("", 0)  # keyset paging: (order, pk) of the last candidate seen
+                    .order_by("-vote_worth", "order", "pk").values_list("vote_worth", "order", "pk"))
+    after = (float("inf"), "", 0)  # keyset paging: (worth, order, pk) of the last candidate seen
     while True:
-        page = list(never_served.filter(Q(order__gt=after[0]) | Q(order=after[0], pk__gt=after[1]))[:CANDIDATE_PAGE])
-        pks = [pk for _, pk in page]
+        worth, order, pk = after
+        page = list(never_served.filter(Q(vote_worth__lt=worth) | Q(vote_worth=worth, order__gt=order)
+                                        | Q(vote_worth=worth, order=order, pk__gt=pk))[:CANDIDATE_PAGE])
+        pks = [pk for _, _, pk in page]
         open_now = set(with_open_slots(Comparison.objects.filter(pk__in=pks), now).values_list("pk", flat=True))
         for pk in (pk for pk in pks if pk in open_now):
             lease = _take_slot(pk, user, now)
@@ -133,18 +140,8 @@ def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: 
                 response_ms=int((now - lease.served_at).total_seconds() * 1000))
     except IntegrityError:
         raise Refused(409, "you have already judged this comparison") from None
-    count_votes(comparison.pk)
+    record_votes(comparison.clip_id)
     return judgment
-
-
-def count_votes(comparison_id: int) -> bool:
-    """Record whether the comparison's votes are decisive (DSER_DECISIVE_LEAD). The row is
-    locked first, so two answers arriving together are counted one after the other."""
-    Comparison.objects.select_for_update().filter(pk=comparison_id).first()
-    answers = Judgment.objects.filter(comparison_id=comparison_id).values_list("choice", flat=True)
-    decided = is_decisive(answers, settings.DECISIVE_LEAD)
-    Comparison.objects.filter(pk=comparison_id).update(decided=decided)
-    return decided
 
 
 def change(user, judgment_id: int, choice: str) -> Judgment:
@@ -160,8 +157,34 @@ def change(user, judgment_id: int, choice: str) -> Judgment:
         JudgmentChange.objects.create(judgment=judgment, before=judgment.choice, after=choice, changed_by=user)
         judgment.choice, judgment.changed_at = choice, timezone.now()
         judgment.save(update_fields=["choice", "changed_at"])
-        count_votes(judgment.comparison_id)
+        record_votes(judgment.comparison.clip_id)
     return judgment
+
+
+def record_votes(clip_id: int) -> None:
+    """After an answer or a change, what the clip's votes now say, on each of its comparisons:
+    `decided`, whether one answer leads the next by DSER_DECISIVE_LEAD (adaptive overlap), and
+    `vote_worth`, what one more vote is worth under a Bradley-Terry fit of the clip's votes with
+    its uncertainty (dser.differences.vote_worth; controls keep theirs). The clip's rows are
+    locked first, in one order, so answers arriving together are counted one after the other."""
+    comparisons = list(Comparison.objects.select_for_update().filter(clip_id=clip_id).order_by("pk"))
+    answers: dict[int, list[tuple]] = {comparison.pk: [] for comparison in comparisons}
+    for comparison_id, *answer in Judgment.objects.filter(comparison__clip_id=clip_id).values_list(
+            "comparison_id", "choice", "left_id", "right_id"):
+        answers[comparison_id].append(tuple(answer))
+    ranked = [comparison for comparison in comparisons if not comparison.is_control]
+    sequences = sorted({pk for comparison in ranked for pk in (comparison.left_id, comparison.right_id)})
+    index = {pk: i for i, pk in enumerate(sequences)}
+    fit = fit_bradley_terry(sequences, wins_of(a for c in ranked for a in answers[c.pk]))
+    changed = []
+    for comparison in comparisons:
+        decided = is_decisive((choice for choice, _, _ in answers[comparison.pk]), settings.DECISIVE_LEAD)
+        worth = comparison.vote_worth if comparison.is_control else vote_worth(
+            comparison.peak_difference or 0.0, fit.win_probability(index[comparison.left_id], index[comparison.right_id]))
+        if (decided, worth) != (comparison.decided, comparison.vote_worth):
+            comparison.decided, comparison.vote_worth = decided, worth
+            changed.append(comparison)
+    Comparison.objects.bulk_update(changed, ["decided", "vote_worth"])
 
 
 def can_change(judgment: Judgment) -> bool:

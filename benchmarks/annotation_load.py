@@ -12,6 +12,7 @@ one judgment, no judgment without its lease, no duplicate, no 5xx. Prints p50/p9
 `next` and of a judgment, and judgments per second last.
 """
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -24,6 +25,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -32,6 +35,8 @@ from benchmarks.processes import running, start_web
 DB_URL = "postgres://dser:dser@127.0.0.1:5432/dser_load"
 REDIS_URL = "redis://127.0.0.1:6379/10"  # each benchmark its own Redis database (the tests use 9 and 12)
 PORT = 8899
+SEQUENCES_PER_CLIP = 5
+PAIRS_PER_CLIP = SEQUENCES_PER_CLIP * (SEQUENCES_PER_CLIP - 1) // 2
 
 
 def configure(scratch: Path) -> dict:
@@ -42,7 +47,9 @@ def configure(scratch: Path) -> dict:
         admin.execute("CREATE DATABASE dser_load")
     env = dict(os.environ, DATABASE_URL=DB_URL, DSER_VAR_DIR=str(scratch / "var"), MEDIA_ROOT=str(scratch / "media"),
                DJANGO_SETTINGS_MODULE="dser.settings", DEBUG="0", SECRET_KEY="load-test-only-" + "x" * 40,
-               ALLOWED_HOSTS="127.0.0.1", DSER_OVERLAP="3", LOG_LEVEL="WARNING", REDIS_URL=REDIS_URL)
+               ALLOWED_HOSTS="127.0.0.1", DSER_OVERLAP="3", LOG_LEVEL="WARNING", REDIS_URL=REDIS_URL,
+               # production settings, but plain HTTP on loopback: no TLS proxy in front of it
+               SECURE_SSL_REDIRECT="0", BEHIND_TLS_PROXY="0")
     os.environ.update(env)
     import django
 
@@ -57,20 +64,24 @@ def make_work(annotators: int, comparisons: int) -> list[str]:
 
     from annotator.models import ApiToken
     from corpus.models import Clip
-    from dser.emotions import one_hot
+    from dser.emotions import EMOTIONS, one_hot
     from dser.jobs import Status
     from dser.roles import ANNOTATORS, assign_role
     from dser.timeline import Timeline
     from rendering.models import Comparison, EmotionSequence
 
     call_command("migrate", verbosity=0)
-    timelines = [Timeline([0.0], [one_hot(e)]).to_json() for e in ("joy", "sadness")]
-    for i in range(comparisons):
+    # As a render batch makes them: five sequences per clip, every pair compared, so each vote
+    # reweighs ten comparisons of its clip (annotator.services.record_votes).
+    for i in range(0, comparisons, PAIRS_PER_CLIP):
         clip = Clip.objects.create(dataset="load", key=f"c{i}", source_path="-", duration_s=2.0, transcript="Hi.")
-        a, b = (EmotionSequence.objects.create(clip=clip, checkpoint="-", checkpoint_hash="h", window_s=0.5 + k,
-                                               stride_s=0.5, timeline=timelines[k]) for k in (0, 1))
-        Comparison.objects.create(clip=clip, left=a, right=b, status=Status.DONE, file="comparisons/x.mp4",
-                                  duration_s=2.0)
+        sequences = [EmotionSequence.objects.create(
+            clip=clip, checkpoint="-", checkpoint_hash="h", window_s=0.5 + k, stride_s=0.5,
+            timeline=Timeline([0.0], [one_hot(EMOTIONS[k])]).to_json()) for k in range(SEQUENCES_PER_CLIP)]
+        for a, b in itertools.combinations(sequences, 2):
+            peak = float(np.random.default_rng(a.pk * 1000 + b.pk).uniform(0.2, 1.0))
+            Comparison.objects.create(clip=clip, left=a, right=b, status=Status.DONE, file="comparisons/x.mp4",
+                                      duration_s=2.0, difference=peak / 2, peak_difference=peak, vote_worth=peak)
     tokens = []
     for i in range(annotators):
         user = User.objects.create_user(f"load{i}")

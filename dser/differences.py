@@ -4,7 +4,8 @@ The distance at an instant is the total variation between the two mixtures (0-1:
 of emotion mass that would have to move). A pair's `difference` is its mean over the clip and
 its `peak_difference` the mean over its strongest marked stretch: a person can tell two
 videos apart when they differ clearly somewhere, so the schedule's floor (`min_difference`)
-is on the peak. The marks point annotators at the stretches that decide a comparison (the
+is on the peak. What one more vote on a pair is worth (`vote_worth`, the serving order) is
+that peak times how uncertain the vote's outcome still is. The marks point annotators at the stretches that decide a comparison (the
 paper's weak point is that comparing two sequences is hard). Plain numpy.
 """
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ from dser.timeline import Timeline
 
 RATE_HZ = 10.0
 MARK_DIFFERENCE = 0.25  # a stretch is marked where the distance exceeds this
+# Worths are kept in steps of this, so that comparisons worth about the same are equals and
+# each annotator takes them in an order of their own: fifty annotators do not all queue for
+# the one comparison worth a hair more than the next.
+WORTH_STEP = 0.05
 
 
 def distance_over_time(first: Timeline, second: Timeline, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -57,3 +62,12 @@ def pair_difference(first: Timeline, second: Timeline, duration_s: float) -> Pai
         return PairDifference(float(distance.mean()), float(distance.max()))
     start, end = max(stretches, key=lambda s: distance[s[0]:s[1]].max())
     return PairDifference(float(distance.mean()), float(distance[start:end].mean()))
+
+
+def vote_worth(peak_difference: float, win_probability: float = 0.5) -> float:
+    """What one more vote on a comparison is worth, 0-1 in WORTH_STEPs: how much its two
+    sequences differ where they differ most, times how uncertain its outcome still is
+    (4 p (1 - p): 1 for a coin toss, 0 for a foregone conclusion). With no votes yet p is 1/2
+    and the worth is the peak difference."""
+    worth = peak_difference * 4 * win_probability * (1 - win_probability)
+    return round(round(worth / WORTH_STEP) * WORTH_STEP, 2)

@@ -182,9 +182,10 @@ CELERY_BEAT_SCHEDULE = {
 # Annotation: how many different annotators judge each comparison (a batch may ask for
 # more), and how long a served comparison stays reserved for its annotator.
 # Votes per comparison: every comparison gets OVERLAP (a batch may ask for more); one whose
-# votes are split (no answer leads the next by DECISIVE_LEAD) is served again, up to MAX_OVERLAP.
+# votes are split (no answer leads the next by DECISIVE_LEAD) is served again, up to MAX_OVERLAP
+# (0: never).
 OVERLAP = env_int("DSER_OVERLAP", 1)
-MAX_OVERLAP = env_int("DSER_MAX_OVERLAP", OVERLAP)
+MAX_OVERLAP = env_int("DSER_MAX_OVERLAP", 0)
 DECISIVE_LEAD = env_int("DSER_DECISIVE_LEAD", 2)
 MIN_DIFFERENCE = env_float("DSER_MIN_DIFFERENCE", 0.0)
 LEASE_S = env_int("DSER_LEASE_S", 600)

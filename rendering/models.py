@@ -165,6 +165,9 @@ class Render(Job):
         return f"render of {self.sequence}"
 
 
+CONTROL_WORTH = 0.5  # a control's place in the serving order (it is not reweighed by votes)
+
+
 class Comparison(Job):
     """Two sequences of a clip side by side, in the left/right order its video shows."""
 
@@ -183,8 +186,10 @@ class Comparison(Job):
     difference = models.FloatField(null=True, blank=True, help_text="Mean total variation between the two "
                                    "sequences over the clip (dser.differences).")
     peak_difference = models.FloatField(null=True, blank=True, help_text="The same over their strongest marked stretch.")
+    vote_worth = models.FloatField(default=1.0, db_index=True, help_text=(
+        "What one more vote on it is worth (dser.differences.vote_worth): the serving order, highest first."))
     decided = models.BooleanField(default=False, help_text="Its votes are decisive: one answer leads the next by "
-                                  "DSER_DECISIVE_LEAD (annotator.services.count_votes).")
+                                  "DSER_DECISIVE_LEAD (annotator.services.record_votes).")
 
     class Meta:
         ordering = ["clip", "pk"]

@@ -11,14 +11,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from corpus.models import Clip
-from dser.differences import PairDifference, pair_difference
+from dser.differences import PairDifference, pair_difference, vote_worth
 from dser.emotions import EMOTIONS, one_hot
 from dser.jobs import Status
 from dser.timeline import Timeline
 from dser.windows import WindowParams, clip_seed, draw_params
 from emotion.checkpoint import CheckpointError, checkpoint_hash, load_metadata
 from rendering.jobs import enqueue, enqueue_ready_comparisons
-from rendering.models import BatchClip, Comparison, EmotionSequence, Job, Render, RenderBatch
+from rendering.models import CONTROL_WORTH, BatchClip, Comparison, EmotionSequence, Job, Render, RenderBatch
 from rendering.options import ScheduleOptions
 
 
@@ -160,9 +160,16 @@ def comparison_for(clip: Clip, left: EmotionSequence, right: EmotionSequence) ->
         with transaction.atomic():
             return Comparison.objects.create(clip=clip, left=left, right=right, is_control=is_control,
                                              control_answer=answer, difference=difference.mean,
-                                             peak_difference=difference.peak)
+                                             peak_difference=difference.peak, vote_worth=_first_worth(is_control,
+                                                                                                      difference))
     except IntegrityError:  # another batch's worker created it just now
         return Comparison.objects.get(Q(left=left, right=right) | Q(left=right, right=left))
+
+
+def _first_worth(is_control: bool, difference: PairDifference) -> float:
+    """A new comparison's place in the serving order: nobody has voted on it yet. Controls sit
+    at CONTROL_WORTH, in the middle, so annotators meet them all along."""
+    return CONTROL_WORTH if is_control else vote_worth(difference.peak)
 
 
 def _revive(item: Job) -> bool:

@@ -67,7 +67,8 @@ def make_comparisons(video: Path, media_root: Path, count: int, overlap: int | N
         is_control = i >= count - controls
         made.append(Comparison.objects.create(
             clip=clip, left=joy, right=neutral, status=Status.DONE, file="comparisons/pair.mp4", duration_s=duration_s,
-            is_control=is_control, control_answer="left" if is_control else ""))
+            is_control=is_control, control_answer="left" if is_control else "",
+            difference=1.0, peak_difference=1.0))  # joy against neutral throughout
     batch.comparisons.add(*made)
     return made
 

@@ -1,11 +1,15 @@
 """No judgment spent where it decides nothing: pairs nobody can tell apart are never composed,
 and a comparison is served again only while its votes are split."""
+from datetime import timedelta
+
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from annotator import services
+from annotator.models import Lease
 from annotator.stats.votes import is_decisive
-from dser.differences import PairDifference, pair_difference
+from dser.differences import PairDifference, pair_difference, vote_worth
 from dser.emotions import one_hot
 from dser.jobs import Status
 from dser.timeline import Timeline
@@ -27,6 +31,13 @@ def test_a_pairs_difference_is_its_mean_and_its_strongest_stretch():
     close = pair_difference(mixed, joy, 4.0)  # never marked (0.1 < 0.25): the peak is the largest distance
     assert close.peak == pytest.approx(0.1) and close.mean == pytest.approx(0.1)
     assert pair_difference(joy, neutral, 0.0).peak == 0.0  # an empty clip
+
+
+@pytest.mark.pure
+def test_a_vote_is_worth_the_peak_difference_times_the_outcomes_uncertainty_in_steps():
+    assert vote_worth(1.0) == 1.0 and vote_worth(0.73) == 0.75  # no votes: a coin toss
+    assert vote_worth(1.0, 0.9) == 0.35  # 4 x 0.9 x 0.1 = 0.36, to the step below
+    assert vote_worth(0.6, 0.5) > vote_worth(1.0, 0.95) and vote_worth(0.0, 0.5) == 0.0
 
 
 @pytest.mark.pure
@@ -85,8 +96,8 @@ def test_a_comparison_whose_first_two_votes_agree_is_done_while_a_split_one_is_s
 
 
 @pytest.mark.django_db
-def test_with_no_maximum_above_the_overlap_votes_stop_at_the_overlap(pair_video, media_root, settings):
-    settings.MAX_OVERLAP = 1
+def test_with_adaptive_overlap_off_votes_stop_at_the_overlap(pair_video, media_root, settings):
+    settings.MAX_OVERLAP = 0
     (comparison,) = make_comparisons(pair_video, media_root, 1, overlap=2)
     ann, bob, eve = annotators("ann", "bob", "eve")
     for user, choice in ((ann, "left"), (bob, "right")):
@@ -103,3 +114,37 @@ def test_a_changed_answer_that_splits_the_votes_reopens_the_comparison(pair_vide
     assert services.serve_next(eve) is None
     services.change(bob, judgments[1].pk, "right")
     assert services.serve_next(eve).comparison_id == comparison.pk
+
+
+@pytest.mark.django_db
+def test_the_comparison_whose_outcome_is_least_certain_is_served_first(pair_video, media_root):
+    """Five clips, one comparison each, the same difference: four have two agreeing votes, one
+    has a split vote. New annotators are served the split one first, whatever their own order."""
+    *settled, split = make_comparisons(pair_video, media_root, 5, overlap=5)
+    ann, bob, *newcomers = annotators("ann", "bob", "eve", "dan", "max")
+    for comparison in settled:
+        for user in (ann, bob):
+            vote_on(user, comparison, "left")
+    vote_on(ann, split, "left")
+    vote_on(bob, split, "right")
+    worth = dict(Comparison.objects.values_list("pk", "vote_worth"))
+    assert worth[split.pk] == pytest.approx(1.0) and all(worth[c.pk] < 0.8 for c in settled)
+    assert [services.serve_next(user).comparison_id for user in newcomers] == [split.pk] * 3
+
+
+@pytest.mark.django_db
+def test_paging_by_worth_still_reaches_the_last_open_comparison(pair_video, media_root, monkeypatch):
+    monkeypatch.setattr(services, "CANDIDATE_PAGE", 2)
+    comparisons = make_comparisons(pair_video, media_root, 9, overlap=1)
+    for i, comparison in enumerate(comparisons):  # worths 0.9, 0.8, ... with ties among them
+        Comparison.objects.filter(pk=comparison.pk).update(vote_worth=round(0.9 - 0.1 * (i // 2), 1))
+    ann, bob = annotators("ann", "bob")
+    for comparison in comparisons[:-1]:  # bob holds all but the least worth one
+        vote_on(bob, comparison, "left")
+    assert services.serve_next(ann).comparison_id == comparisons[-1].pk
+
+
+def vote_on(user, comparison, choice: str) -> None:
+    """`user` is served `comparison` (whatever else is open) and answers it."""
+    Lease.objects.create(comparison=comparison, annotator=user, expires_at=timezone.now() + timedelta(minutes=5))
+    services.judge(user, comparison.pk, choice, True, 1000)

@@ -5,7 +5,7 @@ from annotator.stats.votes import is_decisive
 
 
 def count_existing_votes(apps, schema_editor):
-    """Comparisons judged before votes were counted get their `decided` (as count_votes)."""
+    """Comparisons judged before votes were counted get their `decided` (as record_votes)."""
     Judgment = apps.get_model("annotator", "Judgment")
     Comparison = apps.get_model("rendering", "Comparison")
     answers: dict[int, list[str]] = {}

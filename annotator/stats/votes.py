@@ -8,3 +8,4 @@ def is_decisive(answers: Iterable[str], lead: int) -> bool:
     "no preference" and "both poor" included: two agreeing ties settle a comparison too."""
     counts = sorted(Counter(answers).values(), reverse=True) + [0, 0]
     return counts[0] - counts[1] >= lead
+

@@ -2,18 +2,21 @@
 
 from django.db import migrations, models
 
-from dser.differences import pair_difference
+from dser.differences import pair_difference, vote_worth
 from dser.timeline import Timeline
 
 
 def measure_existing(apps, schema_editor):
-    """Comparisons made before pairs had a difference get theirs from their sequences."""
+    """Comparisons made before pairs had a difference get theirs from their sequences, and the
+    worth of a first vote (as the scheduler gives it: the peak; controls 0.5). A clip's next
+    vote reweighs its comparisons from the votes it has."""
     Comparison = apps.get_model("rendering", "Comparison")
     for comparison in Comparison.objects.select_related("clip", "left", "right").iterator():
         difference = pair_difference(Timeline.from_json(comparison.left.timeline),
                                      Timeline.from_json(comparison.right.timeline), comparison.clip.duration_s or 0.0)
         comparison.difference, comparison.peak_difference = difference.mean, difference.peak
-        comparison.save(update_fields=["difference", "peak_difference"])
+        comparison.vote_worth = 0.5 if comparison.is_control else vote_worth(difference.peak)
+        comparison.save(update_fields=["difference", "peak_difference", "vote_worth"])
 
 
 class Migration(migrations.Migration):
@@ -46,7 +49,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='comparison',
             name='decided',
-            field=models.BooleanField(default=False, help_text='Its votes are decisive: one answer leads the next by DSER_DECISIVE_LEAD (annotator.services.count_votes).'),
+            field=models.BooleanField(default=False, help_text='Its votes are decisive: one answer leads the next by DSER_DECISIVE_LEAD (annotator.services.record_votes).'),
+        ),
+        migrations.AddField(
+            model_name='comparison',
+            name='vote_worth',
+            field=models.FloatField(db_index=True, default=1.0, help_text='What one more vote on it is worth (dser.differences.vote_worth): the serving order, highest first.'),
         ),
         migrations.RunPython(measure_existing, migrations.RunPython.noop),
     ]
