@@ -7,8 +7,9 @@ from django.conf import settings
 from dser.jobs import Status
 from emotion.checkpoint import CheckpointError, find_checkpoints, load_metadata
 from emotion.dpo_config import DPOConfig
+from training.aggregation import AGGREGATIONS
 from training.models import DPO_DEFAULTS, PreferenceExport, TrainingRun
-from training.services import AGGREGATIONS, ExportFilters
+from training.services import ExportFilters
 
 EXPORT_DEFAULTS = ExportFilters()
 

@@ -5,17 +5,13 @@
     OUT/manifest.json    filters, counts at each filter, time, the checkpoints that made the
                          sequences, sha256 of triplets.jsonl
 
-"No preference" and "both poor" votes are counted but prefer neither side. `pairwise`: each
-comparison's majority side (an even split is dropped). `bradley-terry`: per clip, scores fitted
-over all its votes; every pair of its sequences whose scores differ by at least `bt_margin`.
-The same database gives the same triplets.jsonl, byte for byte.
+How votes become triplets is training/aggregation.py (`ExportFilters.aggregate`). The same
+database gives the same triplets.jsonl, byte for byte.
 """
 import hashlib
-import itertools
 import json
 import os
 import shutil
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -29,16 +25,15 @@ from django.utils import timezone
 
 from annotator.dashboard import CONTROL_PASS_ACCURACY, control_accuracy_by_annotator
 from annotator.models import Judgment
-from annotator.stats.ranking import bradley_terry
 from dser import media
 from dser.files import write_text_atomic
 from dser.jobs import Status
 from dser.records import TRIPLETS_FILE, TripletRow, write_jsonl
 from emotion.dpo_config import DPOConfig
 from rendering.models import EmotionSequence
+from training.aggregation import AGGREGATIONS, aggregate
 from training.models import PreferenceExport, TrainingRun
 
-AGGREGATIONS = ("pairwise", "bradley-terry")
 MANIFEST = "manifest.json"
 
 
@@ -57,8 +52,8 @@ class ExportFilters:
     # Drop answers given sooner after serving than the video lasts (server clock): whatever the
     # page said, nobody watched the pair.
     exclude_too_fast: bool = True
-    aggregate: str = "pairwise"  # or "bradley-terry"
-    bt_margin: float = 1.0  # bradley-terry: least score difference of an emitted pair
+    aggregate: str = "pairwise"  # or another of AGGREGATIONS (training/aggregation.py)
+    bt_margin: float = 1.0  # bradley-terry, noisy-bt: least score difference of an emitted pair
 
 
 @dataclass
@@ -91,65 +86,6 @@ def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
     return judgments.order_by("comparison_id", "annotator_id"), counts
 
 
-def votes_by_comparison(judgments) -> dict[int, dict]:
-    """comparison id -> {"sequences": (a, b), "votes": Counter of a, b, "tie", "both_poor", "clip"}."""
-    grouped: dict[int, dict] = {}
-    for judgment in judgments:
-        entry = grouped.setdefault(judgment.comparison_id, {
-            "clip": judgment.comparison.clip, "sequences": (judgment.left, judgment.right), "votes": Counter()})
-        preferred = judgment.preferred
-        entry["votes"][preferred.pk if preferred else judgment.choice] += 1
-    return grouped
-
-
-def pairwise_triplets(grouped: dict, filters: ExportFilters, counts: dict) -> list[tuple]:
-    triplets = []
-    enough = [entry for entry in grouped.values() if sum(entry["votes"].values()) >= filters.min_votes]
-    counts["comparisons with enough votes"] = len(enough)
-    for entry in enough:
-        a, b = entry["sequences"]
-        votes, total = entry["votes"], sum(entry["votes"].values())
-        if votes[a.pk] == votes[b.pk]:
-            continue  # no preference, or an even split
-        chosen, rejected = (a, b) if votes[a.pk] > votes[b.pk] else (b, a)
-        if votes[chosen.pk] / total >= filters.min_majority:
-            triplets.append((entry["clip"], chosen, rejected, _vote_counts(votes, chosen, rejected)))
-    counts["comparisons with a large enough majority"] = len(triplets)
-    return triplets
-
-
-def bradley_terry_triplets(grouped: dict, filters: ExportFilters, counts: dict) -> list[tuple]:
-    by_clip: dict[int, list[dict]] = {}
-    for entry in grouped.values():
-        by_clip.setdefault(entry["clip"].pk, []).append(entry)
-    triplets = []
-    for entries in by_clip.values():
-        sequences = {s.pk: s for entry in entries for s in entry["sequences"]}
-        wins = [(winner, loser) for entry in entries for winner, loser in _wins(entry)]
-        if sum(sum(e["votes"].values()) for e in entries) < filters.min_votes or not wins:
-            continue
-        scores = dict(bradley_terry(sorted(sequences), wins))
-        for first, second in itertools.combinations(sorted(sequences), 2):
-            chosen, rejected = (first, second) if scores[first] >= scores[second] else (second, first)
-            if scores[chosen] - scores[rejected] >= filters.bt_margin:
-                direct = next((e["votes"] for e in entries if {s.pk for s in e["sequences"]} == {first, second}),
-                              Counter())
-                triplets.append((entries[0]["clip"], sequences[chosen], sequences[rejected],
-                                 _vote_counts(direct, sequences[chosen], sequences[rejected])))
-    counts["confident pairs"] = len(triplets)
-    return triplets
-
-
-def _wins(entry: dict) -> list[tuple[int, int]]:
-    a, b = entry["sequences"]
-    return [(a.pk, b.pk)] * entry["votes"][a.pk] + [(b.pk, a.pk)] * entry["votes"][b.pk]
-
-
-def _vote_counts(votes: Counter, chosen: EmotionSequence, rejected: EmotionSequence) -> dict:
-    return {"chosen": votes[chosen.pk], "rejected": votes[rejected.pk], "tie": votes["tie"],
-            "both_poor": votes["both_poor"]}
-
-
 def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes: dict) -> TripletRow:
     return TripletRow(clip=clip.pk, audio=f"audio/clip{clip.pk}.wav", duration_s=clip.duration_s,
                       chosen=chosen.get_timeline(), rejected=rejected.get_timeline(),
@@ -160,9 +96,7 @@ def export_preferences(out: Path, filters: ExportFilters) -> ExportResult:
     if filters.aggregate not in AGGREGATIONS:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
     judgments, counts = judgments_for(filters)
-    grouped = votes_by_comparison(judgments)
-    make = bradley_terry_triplets if filters.aggregate == "bradley-terry" else pairwise_triplets
-    triplets = sorted(make(grouped, filters, counts), key=lambda t: (t[0].pk, t[1].pk, t[2].pk))
+    triplets = sorted(aggregate(list(judgments), filters, counts), key=lambda t: (t[0].pk, t[1].pk, t[2].pk))
     with export_folder(Path(out)) as folder:
         for clip in {t[0].pk: t[0] for t in triplets}.values():
             shutil.copyfile(media.media_path(clip.audio.name), folder / "audio" / f"clip{clip.pk}.wav")

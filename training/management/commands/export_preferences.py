@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from dser.records import TRIPLETS_FILE
-from training.services import AGGREGATIONS, ExportFilters, make_export
+from training.aggregation import AGGREGATIONS
+from training.services import ExportFilters, make_export
 
 DEFAULTS = ExportFilters()
 
