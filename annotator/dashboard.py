@@ -7,10 +7,12 @@ instance per judgment, no lookup per row).
 (annotator/stats/agreement.py). The export's filter on one comparison's votes is its
 majority share, named so (training.services.ExportFilters.min_majority).
 """
+import hashlib
 from collections import defaultdict
 from datetime import timedelta
 from statistics import median
 
+from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -18,9 +20,11 @@ from django.utils import timezone
 from annotator.models import Judgment
 from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
 from annotator.stats.ranking import fit_bradley_terry, wins_of
+from annotator.stats.skill import dawid_skene
 from corpus.models import Clip
 
 CONTROL_PASS_ACCURACY = 0.7  # below this share of controls right, an annotator is flagged
+SKILL_CACHE_S = 300
 
 
 def dashboard_figures(days: int = 14) -> dict:
@@ -31,7 +35,9 @@ def dashboard_figures(days: int = 14) -> dict:
     for comparison, _, name, choice, _, _ in answers:
         by_comparison[comparison][name] = choice
     overlapping = [votes for votes in by_comparison.values() if len(votes) >= 2]
-    return {"per_day": judgments_per_day(days), "annotators": annotator_rows(agreement_by_annotator(overlapping)),
+    skills = estimated_skills([(comparison, name, choice) for comparison, _, name, choice, _, _ in answers])
+    return {"per_day": judgments_per_day(days),
+            "annotators": annotator_rows(agreement_by_annotator(overlapping), skills),
             "judgments": Judgment.objects.count(), "control_pass": CONTROL_PASS_ACCURACY,
             "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
             "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(answers)}
@@ -45,8 +51,21 @@ def judgments_per_day(days: int) -> list[tuple]:
     return [(day, counts.get(day, 0)) for day in (since + timedelta(days=i) for i in range(days))]
 
 
-def annotator_rows(agreement: dict[str, float]) -> list[dict]:
-    """Per annotator: judgments, median time, answers faster than the video, controls right."""
+def estimated_skills(labels: list[tuple]) -> dict[str, float]:
+    """Per annotator, how likely their answers were the true ones (Dawid-Skene over every
+    non-control answer: annotator.stats.skill). A fit takes seconds on a large project, so it
+    is kept, for the same answers, for SKILL_CACHE_S (per process unless CACHES says otherwise)."""
+    key = "dashboard-skills:" + hashlib.sha256(repr(labels).encode()).hexdigest()
+    skills = cache.get(key)
+    if skills is None:
+        skills = dawid_skene(labels)[1]
+        cache.set(key, skills, SKILL_CACHE_S)
+    return skills
+
+
+def annotator_rows(agreement: dict[str, float], skills: dict[str, float]) -> list[dict]:
+    """Per annotator: judgments, median time, answers faster than the video, agreement,
+    estimated skill, controls right."""
     rows = (Judgment.objects.values("annotator__username").order_by("annotator__username").annotate(
         count=Count("pk"), too_fast=Count("pk", filter=Q(response_ms__lt=F("comparison__duration_s") * 1000)),
         controls=Count("pk", filter=Q(comparison__is_control=True)),
@@ -60,7 +79,7 @@ def annotator_rows(agreement: dict[str, float]) -> list[dict]:
         accuracy = row["controls_right"] / row["controls"] if row["controls"] else None
         annotators.append({"name": name, "count": row["count"], "median_s": median(times[name]) / 1000,
                            "too_fast": row["too_fast"], "controls": row["controls"], "control_accuracy": accuracy,
-                           "agreement": agreement.get(name),
+                           "agreement": agreement.get(name), "skill": skills.get(name),
                            "flagged": accuracy is not None and accuracy < CONTROL_PASS_ACCURACY})
     return annotators
 

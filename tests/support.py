@@ -89,6 +89,27 @@ def vote(user, comparison, choice: str) -> None:
                             right=comparison.right, response_ms=3000, time_ms=3000, watched_to_end=True)
 
 
+def honest_and_always_left(clip) -> list[tuple[float, float]]:
+    """Four clips (the demo clip's audio), three sequences each, truth s1 > s2 > s3 with window
+    lengths 0.5, 0.7, 0.9; every pair shown, in alternating order. Two honest annotators
+    answer the truth; two adversaries always answer "left". Returns the true (better, worse)
+    window pairs."""
+    honest, adversaries = annotators("h1", "h2"), annotators("left1", "left2")
+    for i in range(4):
+        this = clip if i == 0 else Clip.objects.create(dataset="demo", key=f"copy{i}", source_path="-",
+                                                       audio=clip.audio.name, duration_s=clip.duration_s,
+                                                       status=Clip.Status.READY)
+        s1, s2, s3 = sequence(this, 0.5, "joy"), sequence(this, 0.7, "anger"), sequence(this, 0.9, "sadness")
+        for k, (better, worse) in enumerate(((s1, s2), (s2, s3), (s1, s3))):
+            left, right = (better, worse) if (i + k) % 2 == 0 else (worse, better)
+            comparison = Comparison.objects.create(clip=this, left=left, right=right, status=Status.DONE)
+            for user in honest:
+                vote(user, comparison, "left" if left == better else "right")
+            for user in adversaries:
+                vote(user, comparison, "left")
+    return [(0.5, 0.7), (0.5, 0.9), (0.7, 0.9)]
+
+
 # Broken media of the kinds real corpora contain, made with ffmpeg.
 
 def run_ffmpeg(*args: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from dser.emotions import one_hot
+from tests.support import honest_and_always_left
 from training.services import ExportFilters, make_export
 
 pytestmark = pytest.mark.django_db
@@ -105,38 +106,12 @@ def test_answers_faster_than_the_video_are_left_out_whatever_the_page_said(judge
     assert exported(tmp_path, "lenient", exclude_too_fast=False) == [(0.5, 0.7), (0.5, 0.9)]
 
 
-def _honest_and_always_left(clip) -> list[tuple[float, float]]:
-    """Four clips (the demo clip's audio), three sequences each, truth s1 > s2 > s3 with window
-    lengths 0.5, 0.7, 0.9; every pair shown, in alternating order. Two honest annotators
-    answer the truth; two adversaries always answer "left". Returns the true (better, worse)
-    window pairs."""
-    from corpus.models import Clip
-    from dser.jobs import Status
-    from rendering.models import Comparison
-    from tests.support import annotators, sequence, vote
-
-    honest, adversaries = annotators("h1", "h2"), annotators("left1", "left2")
-    for i in range(4):
-        this = clip if i == 0 else Clip.objects.create(dataset="demo", key=f"copy{i}", source_path="-",
-                                                       audio=clip.audio.name, duration_s=clip.duration_s,
-                                                       status=Clip.Status.READY)
-        s1, s2, s3 = sequence(this, 0.5, "joy"), sequence(this, 0.7, "anger"), sequence(this, 0.9, "sadness")
-        for k, (better, worse) in enumerate(((s1, s2), (s2, s3), (s1, s3))):
-            left, right = (better, worse) if (i + k) % 2 == 0 else (worse, better)
-            comparison = Comparison.objects.create(clip=this, left=left, right=right, status=Status.DONE)
-            for user in honest:
-                vote(user, comparison, "left" if left == better else "right")
-            for user in adversaries:
-                vote(user, comparison, "left")
-    return [(0.5, 0.7), (0.5, 0.9), (0.7, 0.9)]
-
-
 def test_noisy_bradley_terry_follows_the_honest_annotators_over_the_always_left_ones(clip, tmp_path):
     """What was tried: two honest annotators against two who always answer "left". Counting
     votes, every comparison shown with its better side on the right is an even split, so
     pairwise majority learns only half the pairs; Noisy Bradley-Terry estimates the
     adversaries' left bias and ranks every clip's sequences as the honest annotators do."""
-    truth = _honest_and_always_left(clip)
+    truth = honest_and_always_left(clip)
     majority = exported(tmp_path, "majority")
     assert len(majority) == 6 and set(majority) <= set(truth)  # 12 comparisons, half of them split
     weighed = exported(tmp_path, "noisy", aggregate="noisy-bt", bt_margin=0.5)
@@ -146,9 +121,17 @@ def test_noisy_bradley_terry_follows_the_honest_annotators_over_the_always_left_
 
 
 def test_dawid_skene_keeps_the_sides_it_finds_likeliest(clip, tmp_path):
-    truth = _honest_and_always_left(clip)
+    truth = honest_and_always_left(clip)
     pairs = exported(tmp_path, "ds", aggregate="dawid-skene")
     assert sorted(pairs) == sorted(truth * 4)  # it learns that "left" from two of them says nothing
     first, second = (tmp_path / name / "triplets.jsonl" for name in ("ds", "ds-again"))
     exported(tmp_path, "ds-again", aggregate="dawid-skene")
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_dashboard_rates_the_honest_annotators_above_the_always_left_ones(clip):
+    from annotator.dashboard import dashboard_figures
+
+    honest_and_always_left(clip)
+    skill = {row["name"]: row["skill"] for row in dashboard_figures()["annotators"]}
+    assert min(skill["h1"], skill["h2"]) > 0.9 and max(skill["left1"], skill["left2"]) < 0.6

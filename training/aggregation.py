@@ -97,7 +97,8 @@ def ranked_triplets(grouped: dict, filters, counts: dict, scores_of) -> list[tup
 def dawid_skene_triplets(judgments: list, grouped: dict, filters, counts: dict) -> list[tuple]:
     """On the answers as given ("left", "right", "tie", "both_poor"; a comparison's sides are
     frozen when it is made), so an annotator's habits (always "left") are what DS learns."""
-    answers = dawid_skene([(j.comparison_id, j.annotator_id, j.choice) for j in judgments])
+    answers, skills = dawid_skene([(j.comparison_id, j.annotator_id, j.choice) for j in judgments])
+    counts["annotators weighed by skill"] = len(skills)
     triplets = []
     for pk, entry in _enough(grouped, filters, counts).items():
         left, right = entry["sequences"]

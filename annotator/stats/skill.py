@@ -5,7 +5,8 @@ reliability from the votes themselves (no known answers needed).
                        the scores rather than chance) and a bias (toward the left side);
                        Bradley-Terry's log-strengths, so a score gap means what it does there
   dawid_skene          per task, the most likely true answer, each annotator weighed by a
-                       confusion matrix between the answers (Dawid & Skene, 1979)
+                       confusion matrix between the answers (Dawid & Skene, 1979); and per
+                       annotator, how likely their answers were the true ones (the dashboard's skill)
 """
 from collections.abc import Hashable
 
@@ -49,14 +50,18 @@ def _log_likelihood(fit, frame) -> float:
     return float(np.log(np.clip(probability, 1e-300, None)).sum())
 
 
-def dawid_skene(labels: list[tuple[Hashable, Hashable, Hashable]]) -> dict:
+def dawid_skene(labels: list[tuple[Hashable, Hashable, Hashable]]) -> tuple[dict, dict]:
     """`labels`: (task, annotator, answer), answers from one set shared by every task (for
     comparisons: the side, "left" or "right", or "tie", "both_poor"; an annotator's confusion
-    between them is what is learnt). Returns {task: most likely answer}."""
+    between them is what is learnt). Returns ({task: likeliest answer}, {annotator: skill}),
+    skill being the mean probability, under the fit, that the annotator's answer was the true one."""
     if not labels:
-        return {}
+        return {}, {}
     import pandas as pd
     from crowdkit.aggregation import DawidSkene
 
     frame = pd.DataFrame(labels, columns=["task", "worker", "label"])
-    return DawidSkene(n_iter=100).fit_predict(frame).to_dict()
+    model = DawidSkene(n_iter=100).fit(frame)
+    right = [model.probas_.at[task, label] for task, label in zip(frame["task"], frame["label"])]
+    skills = pd.Series(right, index=frame["worker"]).groupby(level=0).mean()
+    return model.labels_.to_dict(), skills.astype(float).to_dict()
