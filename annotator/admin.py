@@ -1,7 +1,8 @@
 """Judgments, their changes and leases in the admin: to look at, never to edit or delete."""
 from django.contrib import admin, messages
 
-from annotator.models import ApiToken, Judgment, JudgmentChange, Lease
+from annotator import services
+from annotator.models import ApiToken, Judgment, JudgmentChange, Lease, Qualification
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -53,3 +54,19 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke the selected tokens", permissions=["view"])
     def revoke_tokens(self, request, queryset):
         self.message_user(request, f"Revoked {ApiToken.revoke(queryset)} token(s).", messages.SUCCESS)
+
+
+@admin.register(Qualification)
+class QualificationAdmin(ReadOnlyAdmin):
+    """Where each annotator stands; blocked ones can be reinstated (as on the dashboard)."""
+
+    list_display = ("annotator", "state", "checks", "failed", "qualified_at", "blocked_at", "blocked_reason",
+                    "reinstated_at", "reinstated_by")
+    list_filter = (("blocked_at", admin.EmptyFieldListFilter), ("qualified_at", admin.EmptyFieldListFilter))
+    search_fields = ("annotator__username",)
+    actions = ("reinstate",)
+
+    @admin.action(description="Reinstate the selected blocked annotators", permissions=["view"])
+    def reinstate(self, request, queryset):
+        count = sum(services.reinstate(standing.annotator, request.user) for standing in queryset)
+        self.message_user(request, f"Reinstated {count} annotator(s).", messages.SUCCESS)

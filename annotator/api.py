@@ -51,6 +51,7 @@ class NextOut(Schema):
     clip: ClipOut
     marks: list[Mark] = Field(description="Stretches where the two sequences differ most.")
     expires_at: datetime = Field(description="Answer before this, or the slot goes to someone else.")
+    warning: str = Field("", description="Said when the annotator's last checks failed (empty otherwise).")
 
 
 # The answers an annotator can give: the model's choices, nothing re-listed here.
@@ -88,9 +89,19 @@ def refused(error: services.Refused) -> HttpError:
     return HttpError(error.status, str(error))
 
 
-@api.get("/comparisons/next", response={200: NextOut, 204: None}, summary="The next comparison to judge")
-def next_comparison(request):
-    lease = services.serve_next(annotator(request))
+BLOCKED_HEADER = "X-Not-Served-Reason"
+
+
+@api.get("/comparisons/next", response={200: NextOut, 204: None}, summary="The next comparison to judge",
+         description=f"204 when nothing is left for you; an annotator no longer served (qualification) gets 204 "
+                     f"with the reason in the {BLOCKED_HEADER} header.")
+def next_comparison(request, response: HttpResponse):
+    user = annotator(request)
+    try:
+        lease = services.serve_next(user)
+    except services.Blocked as blocked:
+        response[BLOCKED_HEADER] = str(blocked)
+        return Status(204, None)
     if lease is None:
         return Status(204, None)
     comparison = lease.comparison
@@ -98,7 +109,7 @@ def next_comparison(request):
         "id": comparison.pk, "video": reverse("api:comparison_video", args=[comparison.pk]),
         "duration_s": comparison.duration_s or 0.0,
         "clip": {"id": comparison.clip_id, "transcript": comparison.clip.transcript},
-        "marks": services.marks(comparison), "expires_at": lease.expires_at})
+        "marks": services.marks(comparison), "expires_at": lease.expires_at, "warning": services.warning(user)})
 
 
 @api.post("/judgments", response={201: JudgmentOut}, summary="Answer a comparison leased to you")

@@ -12,18 +12,18 @@ from collections import defaultdict
 from datetime import timedelta
 from statistics import median
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from annotator.models import Judgment
+from annotator.models import Judgment, Qualification, too_fast
 from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.skill import dawid_skene
 from corpus.models import Clip
 
-CONTROL_PASS_ACCURACY = 0.7  # below this share of controls right, an annotator is flagged
 SKILL_CACHE_S = 300
 
 
@@ -38,7 +38,8 @@ def dashboard_figures(days: int = 14) -> dict:
     skills = estimated_skills([(comparison, name, choice) for comparison, _, name, choice, _, _ in answers])
     return {"per_day": judgments_per_day(days),
             "annotators": annotator_rows(agreement_by_annotator(overlapping), skills),
-            "judgments": Judgment.objects.count(), "control_pass": CONTROL_PASS_ACCURACY,
+            "judgments": Judgment.objects.count(), "control_pass": settings.QUALIFICATION.pass_share,
+            "qualification": settings.QUALIFICATION,
             "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
             "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(answers)}
 
@@ -65,14 +66,16 @@ def estimated_skills(labels: list[tuple]) -> dict[str, float]:
 
 def annotator_rows(agreement: dict[str, float], skills: dict[str, float]) -> list[dict]:
     """Per annotator: judgments, median time, answers faster than the video, agreement,
-    estimated skill, controls right."""
+    estimated skill, controls right, and where they stand (qualification)."""
     rows = (Judgment.objects.values("annotator__username").order_by("annotator__username").annotate(
-        count=Count("pk"), too_fast=Count("pk", filter=Q(response_ms__lt=F("comparison__duration_s") * 1000)),
+        count=Count("pk"), too_fast=Count("pk", filter=too_fast()),
         controls=Count("pk", filter=Q(comparison__is_control=True)),
         controls_right=Count("pk", filter=Q(comparison__is_control=True, choice=F("comparison__control_answer")))))
     times = defaultdict(list)
     for name, response_ms in Judgment.objects.values_list("annotator__username", "response_ms"):
         times[name].append(response_ms)
+    standings = {standing.annotator.username: standing
+                 for standing in Qualification.objects.select_related("annotator")}
     annotators = []
     for row in rows:
         name = row["annotator__username"]
@@ -80,7 +83,8 @@ def annotator_rows(agreement: dict[str, float], skills: dict[str, float]) -> lis
         annotators.append({"name": name, "count": row["count"], "median_s": median(times[name]) / 1000,
                            "too_fast": row["too_fast"], "controls": row["controls"], "control_accuracy": accuracy,
                            "agreement": agreement.get(name), "skill": skills.get(name),
-                           "flagged": accuracy is not None and accuracy < CONTROL_PASS_ACCURACY})
+                           "flagged": accuracy is not None and accuracy < settings.QUALIFICATION.pass_share,
+                           "standing": standings.get(name)})
     return annotators
 
 

@@ -12,8 +12,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
+from annotator.stats.qualification import Assessment
 from dser.roles import ANNOTATORS, has_role
 from rendering.models import Comparison, EmotionSequence
 
@@ -98,6 +100,44 @@ class JudgmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"judgment {self.judgment_id}: {self.before} -> {self.after}"
+
+
+class Qualification(models.Model):
+    """Where an annotator stands (annotator/stats/qualification.py, settings.QUALIFICATION):
+    qualifying, qualified (their votes count) or blocked (no longer served, and their votes
+    left out of exports, until an admin reinstates them). Counted again from their answers at
+    each answer or change; the checks after the last reinstatement are what count."""
+
+    annotator = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qualification")
+    checks = models.PositiveIntegerField(default=0, help_text="Controls answered, and answers given too fast.")
+    failed = models.PositiveIntegerField(default=0)
+    failed_in_row = models.PositiveIntegerField(default=0)
+    controls = models.PositiveIntegerField(default=0, help_text="Controls answered.")
+    since_control = models.PositiveIntegerField(default=0, help_text="Answers since the last control.")
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.CharField(max_length=300, blank=True)
+    reinstated_at = models.DateTimeField(null=True, blank=True)
+    reinstated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.annotator}: {self.state}"
+
+    @property
+    def state(self) -> str:
+        return "blocked" if self.blocked_at else "qualified" if self.qualified_at else "qualifying"
+
+    def assessment(self) -> Assessment:
+        return Assessment(self.checks, self.failed, self.failed_in_row, self.since_control, self.controls,
+                          qualified=self.qualified_at is not None, blocked=self.blocked_at is not None)
+
+
+def too_fast() -> Q:
+    """Judgments given sooner after serving than DSER_MIN_WATCH_SHARE of their video: nobody
+    watched the pair. (A comparison of unknown length is never too fast.)"""
+    return Q(comparison__duration_s__isnull=False,
+             response_ms__lt=F("comparison__duration_s") * 1000 * settings.MIN_WATCH_SHARE)
 
 
 def token_expiry():

@@ -14,11 +14,23 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
-from annotator.models import Judgment, JudgmentChange, Lease
+from annotator.models import Judgment, JudgmentChange, Lease, Qualification, too_fast
+from annotator.stats.qualification import assess, control_due
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.votes import is_decisive
 from corpus.models import Clip
@@ -27,6 +39,10 @@ from dser.jobs import Status
 from rendering.models import Comparison, RenderBatch
 
 CANDIDATE_PAGE = 50
+
+
+class Blocked(Exception):
+    """The annotator is no longer served (qualification); the message says why."""
 
 
 class Refused(Exception):
@@ -49,44 +65,65 @@ def ready_comparisons():
 def with_open_slots(comparisons, now=None):
     """Those of `comparisons` with a slot left: fewer leases taken (answered, or not yet
     expired) than their overlap; or, every lease answered and the votes still split, fewer
-    than DSER_MAX_OVERLAP."""
+    than DSER_MAX_OVERLAP; or, under qualification, a control."""
     now = now or timezone.now()
     overlap = RenderBatch.objects.filter(comparisons=OuterRef("pk"), overlap__isnull=False).order_by("-overlap")
     taken = Lease.objects.filter(Q(judgment__isnull=False) | Q(expires_at__gt=now), comparison=OuterRef("pk"))
     comparisons = comparisons.annotate(slots=Coalesce(Subquery(overlap.values("overlap")[:1]), Value(settings.OVERLAP)),
                                        taken=_count(taken))
+    # Under qualification every annotator may answer every control: controls check people, they
+    # take no one's work.
+    open_slot = Q(slots__gt=F("taken")) | Q(is_control=True) if settings.QUALIFICATION.on else Q(slots__gt=F("taken"))
     if not settings.MAX_OVERLAP:
-        return comparisons.filter(slots__gt=F("taken"))
+        return comparisons.filter(open_slot)
     answered = Lease.objects.filter(judgment__isnull=False, comparison=OuterRef("pk"))
     split = Q(decided=False, taken=F("answered"), taken__lt=Greatest(F("slots"), Value(settings.MAX_OVERLAP)))
-    return comparisons.annotate(answered=_count(answered)).filter(Q(slots__gt=F("taken")) | split)
+    return comparisons.annotate(answered=_count(answered)).filter(open_slot | split)
 
 
 @transaction.atomic
 def serve_next(user) -> Lease | None:
     """The annotator's current lease if one is still open, else a lease on a new comparison,
-    or None when nothing is left for them. Comparisons come where one more vote is worth most
-    first (`Comparison.vote_worth`: record_votes), in an order of the annotator's own among
-    equals.
+    or None when nothing is left for them; Blocked when they are no longer served. Comparisons
+    come where one more vote is worth most first (`Comparison.vote_worth`: record_votes), in an
+    order of the annotator's own among equals; under qualification, controls come first while
+    the annotator qualifies and about every DSER_CONTROL_EVERY answers after (control_due).
 
     The annotator's own row is locked first, so concurrent requests of one annotator are
-    served one after another and all get the same open lease. Candidates are read a page at
-    a time in the annotator's order and only a page's open slots are counted, so a request
-    costs the same with ten comparisons or a million; the pages go on to the end of the
-    annotator's queue, so None means nothing is left, however many are full ahead of it."""
+    served one after another and all get the same open lease."""
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    rules = settings.QUALIFICATION
+    standing = qualification_of(user) if rules.on else None
+    if standing and standing.blocked_at:
+        raise Blocked(standing.blocked_reason)
     now = timezone.now()
     current = Lease.objects.filter(annotator=user, expires_at__gt=now, judgment__isnull=True).first()
     if current:
         return current
-    never_served = (ready_comparisons().exclude(leases__annotator=user)
-                    .annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
-                    .order_by("-vote_worth", "order", "pk").values_list("vote_worth", "order", "pk"))
+    never_served = ready_comparisons().exclude(leases__annotator=user)
+    if standing is None:
+        return _first_open(user, never_served, now)
+    controls, others = never_served.filter(is_control=True), never_served.filter(is_control=False)
+    due = control_due(standing.assessment(), rules, user.pk)
+    for queue in (controls, others) if due else (others, controls):  # nobody waits while work is left
+        lease = _first_open(user, queue, now)
+        if lease:
+            return lease
+    return None
+
+
+def _first_open(user, candidates, now) -> Lease | None:
+    """A lease on the first of `candidates` with a slot open, in serving order. Candidates are
+    read a page at a time and only a page's open slots are counted, so a request costs the
+    same with ten comparisons or a million; the pages go on to the end of the annotator's
+    queue, so None means nothing is left, however many are full ahead of it."""
+    ordered = (candidates.annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
+               .order_by("-vote_worth", "order", "pk").values_list("vote_worth", "order", "pk"))
     after = (float("inf"), "", 0)  # keyset paging: (worth, order, pk) of the last candidate seen
     while True:
         worth, order, pk = after
-        page = list(never_served.filter(Q(vote_worth__lt=worth) | Q(vote_worth=worth, order__gt=order)
-                                        | Q(vote_worth=worth, order=order, pk__gt=pk))[:CANDIDATE_PAGE])
+        page = list(ordered.filter(Q(vote_worth__lt=worth) | Q(vote_worth=worth, order__gt=order)
+                                   | Q(vote_worth=worth, order=order, pk__gt=pk))[:CANDIDATE_PAGE])
         pks = [pk for _, _, pk in page]
         open_now = set(with_open_slots(Comparison.objects.filter(pk__in=pks), now).values_list("pk", flat=True))
         for pk in (pk for pk in pks if pk in open_now):
@@ -141,6 +178,7 @@ def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: 
     except IntegrityError:
         raise Refused(409, "you have already judged this comparison") from None
     record_votes(comparison.clip_id)
+    record_qualification(user)
     return judgment
 
 
@@ -158,6 +196,7 @@ def change(user, judgment_id: int, choice: str) -> Judgment:
         judgment.choice, judgment.changed_at = choice, timezone.now()
         judgment.save(update_fields=["choice", "changed_at"])
         record_votes(judgment.comparison.clip_id)
+        record_qualification(user)
     return judgment
 
 
@@ -185,6 +224,53 @@ def record_votes(clip_id: int) -> None:
             comparison.decided, comparison.vote_worth = decided, worth
             changed.append(comparison)
     Comparison.objects.bulk_update(changed, ["decided", "vote_worth"])
+
+
+def qualification_of(user) -> Qualification:
+    return Qualification.objects.get_or_create(annotator=user)[0]
+
+
+def record_qualification(user) -> None:
+    """After an answer or a change, where the annotator stands now: their checks since the
+    last reinstatement, in the order they answered (annotator/stats/qualification.py)."""
+    rules = settings.QUALIFICATION
+    if not rules.on:
+        return
+    standing = Qualification.objects.select_for_update().get_or_create(annotator=user)[0]
+    answers = Judgment.objects.filter(annotator=user)
+    if standing.reinstated_at:
+        answers = answers.filter(created_at__gt=standing.reinstated_at)
+    rows = answers.order_by("created_at", "pk").annotate(fast=ExpressionWrapper(too_fast(), BooleanField()))
+    outcomes = [(is_control, (choice == answer and not fast) if is_control else (False if fast else None))
+                for is_control, choice, answer, fast in rows.values_list(
+                    "comparison__is_control", "choice", "comparison__control_answer", "fast")]
+    assessment = assess(outcomes, rules, qualified=standing.qualified_at is not None)
+    now = timezone.now()
+    standing.checks, standing.failed, standing.failed_in_row = assessment.checks, assessment.failed, assessment.failed_in_row
+    standing.controls, standing.since_control = assessment.controls, assessment.since_control
+    if assessment.qualified and not standing.qualified_at:
+        standing.qualified_at = now
+    if assessment.blocked and not standing.blocked_at:
+        standing.blocked_at, standing.blocked_reason = now, assessment.reason(rules)
+    standing.save()
+
+
+def warning(user) -> str:
+    """What the page tells an annotator whose last checks failed ("" when nothing)."""
+    rules = settings.QUALIFICATION
+    standing = Qualification.objects.filter(annotator=user).first()
+    if not rules.on or standing is None or standing.failed_in_row < rules.warn_after:
+        return ""
+    return (f"Your last {standing.failed_in_row} checks failed: watch both faces to the end before you answer. "
+            f"After {rules.block_after} failed checks you are no longer served comparisons.")
+
+
+def reinstate(annotator, admin) -> bool:
+    """An admin lets a blocked annotator work again; their checks count afresh from now.
+    False if they were not blocked."""
+    return bool(Qualification.objects.filter(annotator=annotator, blocked_at__isnull=False).update(
+        blocked_at=None, blocked_reason="", reinstated_at=timezone.now(), reinstated_by=admin, checks=0, failed=0,
+        failed_in_row=0))
 
 
 def can_change(judgment: Judgment) -> bool:

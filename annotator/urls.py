@@ -6,6 +6,7 @@ from annotator.api import api
 urlpatterns = [
     path("annotate/", views.annotate, name="annotate"),
     path("annotate/dashboard/", views.dashboard, name="dashboard"),
+    path("annotate/dashboard/reinstate/<int:annotator_id>/", views.reinstate, name="reinstate"),
 ]
 
 

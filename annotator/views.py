@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from annotator import services
 from annotator.dashboard import dashboard_figures
@@ -18,7 +20,20 @@ def annotate(request: HttpRequest) -> HttpResponse:
                for choice, keys in Judgment.ANSWER_KEYS.items()]
     return render(request, "annotator/annotate.html", {
         "progress": services.progress(request.user), "history": services.history(request.user),
-        "change_window_min": settings.CHANGE_WINDOW_S // 60, "answers": answers})
+        "change_window_min": settings.CHANGE_WINDOW_S // 60, "answers": answers,
+        "qualification": settings.QUALIFICATION, "standing": services.qualification_of(request.user)})
+
+
+@require_POST
+@role_required(ADMINS)
+def reinstate(request: HttpRequest, annotator_id: int) -> HttpResponse:
+    """An admin lets a blocked annotator be served again (their checks count afresh)."""
+    annotator = get_object_or_404(get_user_model(), pk=annotator_id)
+    if services.reinstate(annotator, request.user):
+        messages.success(request, f"{annotator} is reinstated: they are served again and their checks count afresh.")
+    else:
+        messages.info(request, f"{annotator} was not blocked.")
+    return redirect("dashboard")
 
 
 @require_GET

@@ -36,6 +36,7 @@ DB_URL = "postgres://dser:dser@127.0.0.1:5432/dser_load"
 REDIS_URL = "redis://127.0.0.1:6379/10"  # each benchmark its own Redis database (the tests use 9 and 12)
 PORT = 8899
 SEQUENCES_PER_CLIP = 5
+CONTROL_EVERY_CLIPS = 5
 PAIRS_PER_CLIP = SEQUENCES_PER_CLIP * (SEQUENCES_PER_CLIP - 1) // 2
 
 
@@ -57,7 +58,8 @@ def configure(scratch: Path) -> dict:
     return env
 
 
-def make_work(annotators: int, comparisons: int) -> list[str]:
+def make_work(annotators: int, comparisons: int) -> tuple[list[str], dict[int, str]]:
+    """(the annotators' tokens, the controls' known answers by comparison id)."""
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
@@ -68,11 +70,13 @@ def make_work(annotators: int, comparisons: int) -> list[str]:
     from dser.jobs import Status
     from dser.roles import ANNOTATORS, assign_role
     from dser.timeline import Timeline
-    from rendering.models import Comparison, EmotionSequence
+    from rendering.models import CONTROL_WORTH, Comparison, EmotionSequence
 
     call_command("migrate", verbosity=0)
     # As a render batch makes them: five sequences per clip, every pair compared, so each vote
-    # reweighs ten comparisons of its clip (annotator.services.record_votes).
+    # reweighs ten comparisons of its clip (annotator.services.record_votes); a control on every
+    # CONTROL_EVERY_CLIPS-th clip, on which annotators qualify (DSER_QUALIFY_CONTROLS, on as deployed).
+    controls = {}
     for i in range(0, comparisons, PAIRS_PER_CLIP):
         clip = Clip.objects.create(dataset="load", key=f"c{i}", source_path="-", duration_s=2.0, transcript="Hi.")
         sequences = [EmotionSequence.objects.create(
@@ -82,6 +86,15 @@ def make_work(annotators: int, comparisons: int) -> list[str]:
             peak = float(np.random.default_rng(a.pk * 1000 + b.pk).uniform(0.2, 1.0))
             Comparison.objects.create(clip=clip, left=a, right=b, status=Status.DONE, file="comparisons/x.mp4",
                                       duration_s=2.0, difference=peak / 2, peak_difference=peak, vote_worth=peak)
+        if i // PAIRS_PER_CLIP % CONTROL_EVERY_CLIPS == 0:
+            worse = EmotionSequence.objects.create(
+                clip=clip, checkpoint="-", checkpoint_hash="h", window_s=0.5, stride_s=0.5,
+                kind=EmotionSequence.Kind.UNLIKELY, timeline=Timeline([0.0], [one_hot(EMOTIONS[-1])]).to_json())
+            control = Comparison.objects.create(clip=clip, left=sequences[0], right=worse, status=Status.DONE,
+                                                file="comparisons/x.mp4", duration_s=2.0, is_control=True,
+                                                control_answer="left", difference=1.0, peak_difference=1.0,
+                                                vote_worth=CONTROL_WORTH)
+            controls[control.pk] = "left"
     tokens = []
     for i in range(annotators):
         user = User.objects.create_user(f"load{i}")
@@ -89,7 +102,7 @@ def make_work(annotators: int, comparisons: int) -> list[str]:
         tokens.append(ApiToken.issue(user))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh tables: give the planner statistics, as autovacuum would
-    return tokens
+    return tokens, controls
 
 
 def request(method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict | None, float]:
@@ -107,7 +120,9 @@ def request(method: str, path: str, token: str, body: dict | None = None) -> tup
     return status, (json.loads(payload) if payload else None), elapsed
 
 
-def annotate(token: str, deadline: float, watch_s: float, results: dict, lock: threading.Lock) -> None:
+def annotate(token: str, deadline: float, watch_s: float, controls: dict[int, str], results: dict,
+             lock: threading.Lock) -> None:
+    """One annotator: careful ones, who get every control right (none is blocked)."""
     mine = {"next": [], "judge": [], "statuses": Counter(), "created": []}
     while time.perf_counter() < deadline:
         status, body, elapsed = request("GET", "/api/v1/comparisons/next", token)
@@ -118,7 +133,8 @@ def annotate(token: str, deadline: float, watch_s: float, results: dict, lock: t
             continue
         time.sleep(watch_s)
         status, answer, elapsed = request("POST", "/api/v1/judgments", token, {
-            "comparison": body["id"], "choice": "left", "watched_to_end": True, "time_ms": 2100})
+            "comparison": body["id"], "choice": controls.get(body["id"], "left"), "watched_to_end": True,
+            "time_ms": 2100})
         mine["judge"].append(elapsed)
         mine["statuses"][f"judge {status}"] += 1
         if status == 201:
@@ -144,12 +160,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         env = configure(Path(scratch))
-        tokens = make_work(args.annotators, args.comparisons)
+        tokens, controls = make_work(args.annotators, args.comparisons)
         with running(start_web(env, PORT, args.workers)):
             results = {"next": [], "judge": [], "created": [], "statuses": Counter()}
             lock = threading.Lock()
             deadline = time.perf_counter() + args.seconds
-            clients = [threading.Thread(target=annotate, args=(token, deadline, args.watch, results, lock)) for token in tokens]
+            clients = [threading.Thread(target=annotate, args=(token, deadline, args.watch, controls, results, lock)) for token in tokens]
             started = time.perf_counter()
             for client in clients:
                 client.start()
@@ -162,13 +178,14 @@ def main() -> None:
 def report(results: dict, wall: float, args) -> None:
     from django.db.models import Count
 
-    from annotator.models import Judgment
+    from annotator.models import Judgment, Qualification
 
     statuses = results["statuses"]
     errors = sum(n for key, n in statuses.items() if key.split()[1].startswith("5"))
     judgments = Judgment.objects.count()
     duplicates = Judgment.objects.values("annotator", "comparison").annotate(n=Count("pk")).filter(n__gt=1).count()
-    overfilled = Judgment.objects.values("comparison").annotate(n=Count("pk")).filter(n__gt=3).count()
+    overfilled = (Judgment.objects.filter(comparison__is_control=False).values("comparison")  # controls: everyone's
+                  .annotate(n=Count("pk")).filter(n__gt=3).count())
     print(f"responses: {dict(sorted(statuses.items()))}")
     print(f"database: {judgments} judgments for {len(results['created'])} answers created; "
           f"{duplicates} duplicates; {overfilled} comparisons over their overlap; {errors} 5xx")
@@ -176,6 +193,9 @@ def report(results: dict, wall: float, args) -> None:
     print("integrity: " + ("OK" if ok else "BROKEN"))
     print(f"next:     p50 {percentile(results['next'], .5) * 1000:.0f} ms, p95 {percentile(results['next'], .95) * 1000:.0f} ms")
     print(f"judgment: p50 {percentile(results['judge'], .5) * 1000:.0f} ms, p95 {percentile(results['judge'], .95) * 1000:.0f} ms")
+    qualified = Qualification.objects.filter(qualified_at__isnull=False).count()
+    print(f"qualification: {qualified} of {args.annotators} annotators qualified, "
+          f"{Judgment.objects.filter(comparison__is_control=True).count()} control answers")
     print(f"{args.annotators} annotators watching {args.watch:g} s each, for {wall:.0f} s: "
           f"{judgments / wall:.1f} judgments per second")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from annotator.stats.qualification import Rules
 from dser.env import env_bool, env_float, env_int, env_list, env_str
 from dser.secret_key import load_secret_key
 from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
@@ -188,6 +189,17 @@ OVERLAP = env_int("DSER_OVERLAP", 1)
 MAX_OVERLAP = env_int("DSER_MAX_OVERLAP", 0)
 DECISIVE_LEAD = env_int("DSER_DECISIVE_LEAD", 2)
 MIN_DIFFERENCE = env_float("DSER_MIN_DIFFERENCE", 0.0)
+# Qualification (annotator/stats/qualification.py): a new annotator's first QUALIFY_CONTROLS
+# comparisons are controls, and their votes count once CONTROL_PASS of their checks pass; then
+# a control about every CONTROL_EVERY answers; warned after WARN_AFTER_FAILED failed checks in a
+# row, no longer served after BLOCK_AFTER_FAILED (while below CONTROL_PASS) until an admin
+# reinstates them. DSER_QUALIFY_CONTROLS=0 turns it off: every vote counts, controls are mixed in.
+QUALIFICATION = Rules(controls=env_int("DSER_QUALIFY_CONTROLS", 5), pass_share=env_float("DSER_CONTROL_PASS", 0.7),
+                      every=env_int("DSER_CONTROL_EVERY", 10), warn_after=env_int("DSER_WARN_AFTER_FAILED", 2),
+                      block_after=env_int("DSER_BLOCK_AFTER_FAILED", 5))
+# An answer sooner after serving than this share of the video's length is "too fast": nobody
+# watched the pair (exports leave it out; qualification counts it as a failed check).
+MIN_WATCH_SHARE = env_float("DSER_MIN_WATCH_SHARE", 1.0)
 LEASE_S = env_int("DSER_LEASE_S", 600)
 CHANGE_WINDOW_S = env_int("DSER_CHANGE_WINDOW_S", 600)
 # Annotators' API tokens stop working after this many days (a new one from `api_token`).

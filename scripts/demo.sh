@@ -43,7 +43,7 @@ fi
 $PY manage.py import_meld --csv var/demo/meld/dev_sent_emo.csv --clips var/demo/meld/dev_splits_complete --dataset demo-meld
 $PY manage.py import_audio var/demo/crema_d --dataset demo-crema-d
 if ! $PY manage.py batch_status >/dev/null 2>&1; then
-  echo "Scheduled render batch $($PY manage.py schedule_renders --dataset demo-meld --controls 0.1) over the demo clips"
+  echo "Scheduled render batch $($PY manage.py schedule_renders --dataset demo-meld --controls 0.3) over the demo clips"
 fi
 
 # The whole loop at toy size, in this app's database (the first run only), in the background:

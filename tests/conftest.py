@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from annotator.stats.qualification import Rules
 from corpus.sources.demo import DemoCorpus, make_demo_corpus
 from dser.roles import ADMINS, ANNOTATORS, ML_ENGINEERS
 from tests.support import ROOT, Worker, flush_broker, make_user
@@ -61,6 +62,13 @@ def corpus_copy(demo_corpus, tmp_path) -> DemoCorpus:
     root = tmp_path / "corpus"
     shutil.copytree(demo_corpus.root, root)
     return DemoCorpus(root)
+
+
+@pytest.fixture(autouse=True)
+def qualification_off(settings):
+    """The tests of other features run as a project without qualification (every vote counts,
+    controls mixed in with the rest); tests/test_qualification.py turns it on."""
+    settings.QUALIFICATION = Rules(controls=0)
 
 
 @pytest.fixture(autouse=True)

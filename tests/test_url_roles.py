@@ -22,7 +22,7 @@ PAGES = {"home": (302, 200, 200, 200), "healthz": (200, 200, 200, 200),
          "password_change": (302, 200, 200, 200), "password_change_done": (302, 200, 200, 200),
          "password_reset": (200, 200, 200, 200), "password_reset_done": (200, 200, 200, 200),
          "password_reset_confirm": (200, 200, 200, 200), "password_reset_complete": (200, 200, 200, 200),
-         "annotate": (302, 200, 403, 403), "dashboard": (302, 403, 200, 403),
+         "annotate": (302, 200, 403, 403), "dashboard": (302, 403, 200, 403), "reinstate": (302, 405, 405, 405),
          "training": (302, 403, 403, 200), "training_new_export": (302, 405, 405, 405),
          "training_new_run": (302, 405, 405, 405), "training_run": (302, 403, 403, 200),
          "training_cancel_run": (302, 405, 405, 405), "training_run_curves": (302, 403, 403, 200),
@@ -67,7 +67,8 @@ def world(pair_video, media_root):
         clients[role] = Client()
         clients[role].force_login(user)
     args = {"run_id": run.pk, "export_id": export.pk, "judgment_id": judgment.pk, "comparison_id": comparison.pk,
-            "name": "p.png", "uidb64": "MQ", "token": "set-password"}
+            "name": "p.png", "uidb64": "MQ", "token": "set-password",
+            "annotator_id": users[ANNOTATORS].pk}
     return clients, args
 
 

@@ -33,6 +33,8 @@ class ExportForm(forms.Form):
                                     help_text="Least share of a comparison's judgments on its majority side.")
     exclude_failed_controls = forms.BooleanField(required=False, initial=EXPORT_DEFAULTS.exclude_failed_controls,
                                                  help_text="Leave out annotators who got too few controls right.")
+    exclude_unqualified = forms.BooleanField(required=False, initial=EXPORT_DEFAULTS.exclude_unqualified,
+                                             help_text="Leave out annotators not (yet) qualified, or blocked.")
     exclude_too_fast = forms.BooleanField(required=False, initial=EXPORT_DEFAULTS.exclude_too_fast,
                                           help_text="Leave out answers given before the pair could be watched once.")
     aggregate = forms.ChoiceField(choices=[(a, a) for a in AGGREGATIONS], initial=EXPORT_DEFAULTS.aggregate)

@@ -20,11 +20,11 @@ from pathlib import Path
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from annotator.dashboard import CONTROL_PASS_ACCURACY, control_accuracy_by_annotator
-from annotator.models import Judgment
+from annotator.dashboard import control_accuracy_by_annotator
+from annotator.models import Judgment, too_fast
 from dser import media
 from dser.files import write_text_atomic
 from dser.jobs import Status
@@ -48,7 +48,10 @@ class ExportFilters:
     # Least share of a comparison's judgments on its majority side. (Not "agreement": that name
     # is the dashboard's, for how often two annotators of one comparison answer alike.)
     min_majority: float = 0.0
-    exclude_failed_controls: bool = True  # drop annotators below CONTROL_PASS_ACCURACY on controls
+    exclude_failed_controls: bool = True  # drop annotators below the pass share on controls
+    # Drop annotators whose votes do not count (yet): not qualified, or blocked (settings.QUALIFICATION;
+    # nothing is dropped while qualification is off).
+    exclude_unqualified: bool = True
     # Drop answers given sooner after serving than the video lasts (server clock): whatever the
     # page said, nobody watched the pair.
     exclude_too_fast: bool = True
@@ -74,12 +77,15 @@ def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
         judgments = judgments.filter(comparison__batches=filters.batch)
         counts["after batch"] = judgments.count()
     if filters.exclude_too_fast:
-        # (a comparison of unknown length keeps its answers: NOT of a NULL comparison is NULL)
-        judgments = judgments.exclude(comparison__duration_s__isnull=False,
-                                      response_ms__lt=F("comparison__duration_s") * 1000)
+        judgments = judgments.exclude(too_fast())
         counts["after too-fast answers"] = judgments.count()
+    if filters.exclude_unqualified and settings.QUALIFICATION.on:
+        judgments = judgments.filter(annotator__qualification__qualified_at__isnull=False,
+                                     annotator__qualification__blocked_at__isnull=True)
+        counts["after unqualified annotators"] = judgments.count()
     if filters.exclude_failed_controls:
-        failed = [pk for pk, accuracy in control_accuracy_by_annotator().items() if accuracy < CONTROL_PASS_ACCURACY]
+        passing = settings.QUALIFICATION.pass_share
+        failed = [pk for pk, accuracy in control_accuracy_by_annotator().items() if accuracy < passing]
         judgments = judgments.exclude(annotator__in=failed)
         counts["after failed controls"] = judgments.count()
         counts["annotators failing controls"] = len(failed)

@@ -24,13 +24,18 @@
     const response = await fetch(url, {credentials: "same-origin", ...options,
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, ...(options.headers || {})}});
     const body = response.status === 204 ? null : await response.json().catch(() => null);
-    return {status: response.status, body};
+    return {status: response.status, body, blocked: response.headers.get("X-Not-Served-Reason")};
   }
 
   async function loadNext() {
-    const {status: code, body} = await api(root.dataset.nextUrl);
+    const {status: code, body, blocked} = await api(root.dataset.nextUrl);
     document.getElementById("task").hidden = code !== 200;
-    document.getElementById("empty").hidden = code !== 204;
+    document.getElementById("empty").hidden = code !== 204 || Boolean(blocked);
+    document.getElementById("blocked").hidden = !blocked;
+    if (blocked) document.getElementById("blocked-reason").textContent = blocked;
+    const warning = document.getElementById("warning");
+    warning.textContent = (body && body.warning) || "";
+    warning.hidden = !warning.textContent;
     if (code !== 200) return;
     current = body;
     watched = false;

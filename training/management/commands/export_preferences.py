@@ -27,6 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--exclude-failed-controls", action=argparse.BooleanOptionalAction,
                             default=DEFAULTS.exclude_failed_controls,
                             help="Leave out annotators who got too few controls right (default: leave them out).")
+        parser.add_argument("--exclude-unqualified", action=argparse.BooleanOptionalAction,
+                            default=DEFAULTS.exclude_unqualified,
+                            help="Leave out annotators whose votes do not count: not yet qualified, or blocked "
+                                 "(DSER_QUALIFY_CONTROLS; default: leave them out).")
         parser.add_argument("--exclude-too-fast", action=argparse.BooleanOptionalAction, default=DEFAULTS.exclude_too_fast,
                             help="Leave out answers given sooner than the video lasts (server clock; default: leave "
                                  "them out).")
