@@ -20,6 +20,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -117,13 +118,14 @@ def _first_open(user, candidates, now) -> Lease | None:
     read a page at a time and only a page's open slots are counted, so a request costs the
     same with ten comparisons or a million; the pages go on to the end of the annotator's
     queue, so None means nothing is left, however many are full ahead of it."""
-    ordered = (candidates.annotate(order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
-               .order_by("-vote_worth", "order", "pk").values_list("vote_worth", "order", "pk"))
+    worth = F("vote_worth") if settings.ACTIVE_CHOICE else Value(0.0, output_field=FloatField())
+    ordered = (candidates.annotate(worth=worth, order=MD5(Concat(Value(f"{user.pk}:"), Cast("pk", CharField()))))
+               .order_by("-worth", "order", "pk").values_list("worth", "order", "pk"))
     after = (float("inf"), "", 0)  # keyset paging: (worth, order, pk) of the last candidate seen
     while True:
-        worth, order, pk = after
-        page = list(ordered.filter(Q(vote_worth__lt=worth) | Q(vote_worth=worth, order__gt=order)
-                                   | Q(vote_worth=worth, order=order, pk__gt=pk))[:CANDIDATE_PAGE])
+        last_worth, order, pk = after
+        page = list(ordered.filter(Q(worth__lt=last_worth) | Q(worth=last_worth, order__gt=order)
+                                   | Q(worth=last_worth, order=order, pk__gt=pk))[:CANDIDATE_PAGE])
         pks = [pk for _, _, pk in page]
         open_now = set(with_open_slots(Comparison.objects.filter(pk__in=pks), now).values_list("pk", flat=True))
         for pk in (pk for pk in pks if pk in open_now):

@@ -189,6 +189,9 @@ OVERLAP = env_int("DSER_OVERLAP", 1)
 MAX_OVERLAP = env_int("DSER_MAX_OVERLAP", 0)
 DECISIVE_LEAD = env_int("DSER_DECISIVE_LEAD", 2)
 MIN_DIFFERENCE = env_float("DSER_MIN_DIFFERENCE", 0.0)
+# Serve where one more vote is worth most first (Comparison.vote_worth); off: each annotator's
+# own order alone, as before issue 28.
+ACTIVE_CHOICE = env_bool("DSER_ACTIVE_CHOICE", True)
 # Qualification (annotator/stats/qualification.py): a new annotator's first QUALIFY_CONTROLS
 # comparisons are controls, and their votes count once CONTROL_PASS of their checks pass; then
 # a control about every CONTROL_EVERY answers; warned after WARN_AFTER_FAILED failed checks in a

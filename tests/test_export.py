@@ -135,3 +135,27 @@ def test_the_dashboard_rates_the_honest_annotators_above_the_always_left_ones(cl
     honest_and_always_left(clip)
     skill = {row["name"]: row["skill"] for row in dashboard_figures()["annotators"]}
     assert min(skill["h1"], skill["h2"]) > 0.9 and max(skill["left1"], skill["left2"]) < 0.6
+
+
+def test_until_exports_the_votes_as_they_stood_then(judged, tmp_path):
+    """What was tried: every judgment but one annotator's moved two hours back, then exports up
+    to an hour ago, and with a date that is no date. What must hold: the first counts only the
+    older judgments; the bad date is refused by name, from the command too, and writes nothing."""
+    from datetime import timedelta
+
+    from django.core.management import CommandError
+    from django.db.models import F
+    from django.utils import timezone
+
+    from annotator.models import Judgment
+
+    latest = Judgment.objects.order_by("annotator_id").last().annotator_id
+    older = Judgment.objects.exclude(annotator_id=latest).update(created_at=F("created_at") - timedelta(hours=2))
+    hour_ago = (timezone.now() - timedelta(hours=1)).isoformat()
+    make_export(ExportFilters(until=hour_ago, exclude_failed_controls=False), tmp_path / "then")
+    counts = json.loads((tmp_path / "then" / "manifest.json").read_text())["counts"]
+    assert 0 < counts["after until"] == older - Judgment.objects.filter(comparison__is_control=True).exclude(
+        annotator_id=latest).count() < counts["judgments"]
+    with pytest.raises(CommandError, match="until must be an ISO 8601 date and time"):
+        call_command("export_preferences", str(tmp_path / "bad"), "--until", "yesterday", stdout=StringIO())
+    assert not (tmp_path / "bad").exists()

@@ -1,5 +1,6 @@
 """No judgment spent where it decides nothing: pairs nobody can tell apart are never composed,
 and a comparison is served again only while its votes are split."""
+import hashlib
 from datetime import timedelta
 
 import numpy as np
@@ -130,6 +131,17 @@ def test_the_comparison_whose_outcome_is_least_certain_is_served_first(pair_vide
     worth = dict(Comparison.objects.values_list("pk", "vote_worth"))
     assert worth[split.pk] == pytest.approx(1.0) and all(worth[c.pk] < 0.8 for c in settled)
     assert [services.serve_next(user).comparison_id for user in newcomers] == [split.pk] * 3
+
+
+@pytest.mark.django_db
+def test_with_active_choice_off_each_annotator_is_served_in_their_own_order(pair_video, media_root, settings):
+    settings.ACTIVE_CHOICE = False
+    comparisons = make_comparisons(pair_video, media_root, 5, overlap=5)
+    Comparison.objects.filter(pk=comparisons[0].pk).update(vote_worth=1.0)  # worth more, but not asked first
+    Comparison.objects.exclude(pk=comparisons[0].pk).update(vote_worth=0.1)
+    for user in annotators("eve", "dan", "max", "liv"):
+        own_order = min(comparisons, key=lambda c: hashlib.md5(f"{user.pk}:{c.pk}".encode()).hexdigest())
+        assert services.serve_next(user).comparison_id == own_order.pk
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from emotion.checkpoint import CheckpointError, find_checkpoints, load_metadata
 from emotion.dpo_config import DPOConfig
 from training.aggregation import AGGREGATIONS
 from training.models import DPO_DEFAULTS, PreferenceExport, TrainingRun
-from training.services import ExportFilters
+from training.services import ExportFilters, parse_until
 
 EXPORT_DEFAULTS = ExportFilters()
 
@@ -27,6 +27,8 @@ def sequence_choices() -> list[tuple[str, str]]:
 class ExportForm(forms.Form):
     dataset = forms.CharField(required=False, help_text="Only clips of this dataset (blank: all).")
     batch = forms.IntegerField(required=False, min_value=1, help_text="Only comparisons of this render batch.")
+    until = forms.CharField(required=False, help_text="Only judgments given up to this ISO date and time "
+                                                      "(blank: all), e.g. 2026-12-06T18:30.")
     min_votes = forms.IntegerField(initial=EXPORT_DEFAULTS.min_votes, min_value=1,
                                    help_text="Judgments a comparison needs.")
     min_majority = forms.FloatField(initial=EXPORT_DEFAULTS.min_majority, min_value=0.0, max_value=1.0,
@@ -40,6 +42,13 @@ class ExportForm(forms.Form):
     aggregate = forms.ChoiceField(choices=[(a, a) for a in AGGREGATIONS], initial=EXPORT_DEFAULTS.aggregate)
     bt_margin = forms.FloatField(initial=EXPORT_DEFAULTS.bt_margin, min_value=0.0,
                                  help_text="bradley-terry: least score difference.")
+
+    def clean_until(self) -> str:
+        until = self.cleaned_data["until"].strip()
+        try:
+            return until and parse_until(until).isoformat()
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def filters(self) -> ExportFilters:
         return ExportFilters(**{field.name: self.cleaned_data[field.name] for field in fields(ExportFilters)})

@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from celery import current_app
@@ -44,6 +45,7 @@ class ExportFilters:
 
     dataset: str = ""  # only clips of this dataset ("" all)
     batch: int | None = None  # only comparisons of this render batch
+    until: str = ""  # only judgments given up to this ISO date and time ("" all): the votes as they stood then
     min_votes: int = 1  # judgments a comparison needs (every kind of answer counts)
     # Least share of a comparison's judgments on its majority side. (Not "agreement": that name
     # is the dashboard's, for how often two annotators of one comparison answer alike.)
@@ -76,6 +78,9 @@ def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
     if filters.batch:
         judgments = judgments.filter(comparison__batches=filters.batch)
         counts["after batch"] = judgments.count()
+    if filters.until:
+        judgments = judgments.filter(created_at__lte=parse_until(filters.until))
+        counts["after until"] = judgments.count()
     if filters.exclude_too_fast:
         judgments = judgments.exclude(too_fast())
         counts["after too-fast answers"] = judgments.count()
@@ -92,6 +97,15 @@ def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
     return judgments.order_by("comparison_id", "annotator_id"), counts
 
 
+def parse_until(text: str) -> datetime:
+    """ExportFilters.until as an aware datetime (a time without a zone is in TIME_ZONE)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"until must be an ISO 8601 date and time, such as 2026-12-06T18:30, not {text!r}") from None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
 def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes: dict) -> TripletRow:
     return TripletRow(clip=clip.pk, audio=f"audio/clip{clip.pk}.wav", duration_s=clip.duration_s,
                       chosen=chosen.get_timeline(), rejected=rejected.get_timeline(),
@@ -101,6 +115,8 @@ def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes:
 def export_preferences(out: Path, filters: ExportFilters) -> ExportResult:
     if filters.aggregate not in AGGREGATIONS:
         raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
+    if filters.until:
+        parse_until(filters.until)
     judgments, counts = judgments_for(filters)
     triplets = sorted(aggregate(list(judgments), filters, counts), key=lambda t: (t[0].pk, t[1].pk, t[2].pk))
     with export_folder(Path(out)) as folder:

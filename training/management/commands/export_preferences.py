@@ -19,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("out_dir", type=Path)
         parser.add_argument("--dataset", default=DEFAULTS.dataset, help="Only clips of this dataset.")
         parser.add_argument("--batch", type=int, default=DEFAULTS.batch, help="Only comparisons of this render batch.")
+        parser.add_argument("--until", default=DEFAULTS.until, metavar="DATETIME",
+                            help="Only judgments given up to this ISO date and time (the votes as they stood then).")
         parser.add_argument("--min-votes", type=int, default=DEFAULTS.min_votes,
                             help=f"Judgments a comparison needs (default {DEFAULTS.min_votes}).")
         parser.add_argument("--min-majority", type=float, default=DEFAULTS.min_majority,
