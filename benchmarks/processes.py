@@ -66,3 +66,11 @@ def running(process: subprocess.Popen):
         yield process
     finally:
         stop(process)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

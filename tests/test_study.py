@@ -74,9 +74,9 @@ def test_every_stage_leaves_its_artefacts_and_the_report_has_the_papers_tables(s
     assert (Path(results["web_run"]["directory"]) / "training_curves.png").is_file()  # the web app's run, by a worker
     report = (out / "report.md").read_text()
     for heading in ("Table 2", "Table 3", "Table 4", "which log-likelihood", "annotator error rate",
-                    "Annotation rounds"):
+                    "Annotation rounds", "Policies: which judgments to ask for"):
         assert heading in report
-    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error"):
+    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error", "policy_gains"):
         assert (out / "plots" / f"{plot}.png").stat().st_size > 1000
     assert (out / "app" / "media" / "study" / "report.md").read_text() == report  # published to the web app
     assert "The paper's ordering" in stdout.splitlines()[-1]
@@ -110,3 +110,24 @@ def test_a_second_run_resumes_and_redoes_nothing(study):
     stdout = run_study(out)
     assert "comparisons done" not in stdout and "wrong: " in stdout  # nothing rendered; rounds read back
     assert {path: path.stat().st_mtime for path in kept} == kept
+
+
+def test_the_policy_rounds_spend_the_same_budget_and_qualification_stops_the_careless(study):
+    """Issue 28's policy rounds at toy size: (a) sets the budget, the other policies stay within
+    it (a thread that asked before it ran out may still answer: one per annotator over at
+    most), every policy has DPO results at each share of it, and in (d), under qualification,
+    the annotator who answers before the video ends is blocked while the careful ones qualify."""
+    out, _ = study
+    policies = json.loads((out / "results.json").read_text())["policies"]
+    budget, team = policies["budget"], 3 + 3  # the quick scale's honest annotators, and three careless ones
+    assert set(policies["rounds"]) == {"a", "b", "c", "d"} and policies["rounds"]["a"]["judgments"] == budget
+    for key, round_ in policies["rounds"].items():
+        assert round_["judgments"] <= budget + team
+        assert set(policies["gains"][key]) == {f"{share:g}" for share in policies["budget_shares"]}
+        assert round_["exports"]["1"]["judgments"] == min(budget, round_["judgments"])
+    with psycopg.connect(f"postgresql://dser:dser@127.0.0.1:5432/{DATABASE}") as db:
+        standing = dict(db.execute("SELECT u.username, CASE WHEN q.blocked_at IS NOT NULL THEN 'blocked' WHEN "
+                                   "q.qualified_at IS NOT NULL THEN 'qualified' ELSE 'qualifying' END FROM "
+                                   "annotator_qualification q JOIN auth_user u ON u.id = q.annotator_id").fetchall())
+    assert standing["policy-d-fast"] == "blocked"
+    assert all(standing[f"policy-d-{i}"] == "qualified" for i in (1, 2, 3))

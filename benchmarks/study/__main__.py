@@ -105,8 +105,9 @@ def configure_django(out: Path, scale: Scale) -> dict:
     """The app's settings from the environment; what it leaves unset, the study's own: a SQLite
     database and media in OUT/app, Redis database 13 (away from a running deployment's)."""
     os.environ.setdefault("DSER_VAR_DIR", str(out / "app"))
-    os.environ.setdefault("DEBUG", "1")  # a local run: plain HTTP, a generated key
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
+    # The error-rate rounds are judged as before issue 28 (the policy rounds set their own).
+    os.environ.setdefault("DSER_QUALIFY_CONTROLS", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dser.settings")
     os.environ.update(HF_HUB_OFFLINE="1", DSER_RENDER_SIZE=str(scale.render_size), LOG_LEVEL="WARNING")
     Path(os.environ["DSER_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -118,16 +119,8 @@ def configure_django(out: Path, scale: Scale) -> dict:
     return dict(os.environ)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_init: Path, env: dict) -> dict:
-    from benchmarks.processes import running, start_web, start_worker
+    from benchmarks.processes import free_port, running, start_web, start_worker
     from benchmarks.study import app
     from benchmarks.study.annotators import annotate_all
     from corpus.sources.demo import DemoCorpus
@@ -236,6 +229,23 @@ def paper_likelihood_runs(out: Path, scale: Scale, runs: list[dict], validation,
     return choice
 
 
+def run_policies(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out, env: dict, stage3: Path) -> dict:
+    """Issue 28's policy rounds (benchmarks/study/policies.py), DPO at the main β and each
+    loss's chosen learning rate."""
+    from benchmarks.study import app
+    from benchmarks.study.evaluation import dpo_run
+    from benchmarks.study.policies import policy_study
+    from corpus.sources.demo import DemoCorpus
+
+    def dpo(triplets: Path, run: dict, directory: Path) -> dict:
+        init = out / "models" / f"{run['loss']}-seed{run['seed']}" / "stage2"
+        return dpo_run(triplets, init, directory, dpo_config(scale, MAIN_BETA, lrs[run["loss"]]["chosen"], run["seed"]),
+                       held_out)
+
+    errors = app.comparison_errors(app.truth_of(DemoCorpus(stage3)))
+    return policy_study(out, scale.annotators, errors, env, runs, dpo, progress)
+
+
 def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
     """Seconds each stage took when it ran, from the results kept in OUT."""
     def total(*patterns: str) -> float | None:
@@ -249,6 +259,8 @@ def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
             "annotation rounds + exports": total("rounds/*/round.json"), "held-out triplets": total("heldout.json"),
             "DPO lr choice": total("dpo/lr-*.json"),
             "DPO runs": sum(result["seconds"] for run in runs for result in run["dpo"].values()),
+            "policy rounds + exports": total("policies/*/round.json"),
+            "policy DPO runs": total("policies/dpo/*/*/result.json"),
             "web-app DPO run": total("web_run.json")}
 
 
@@ -271,6 +283,7 @@ def main() -> None:
 
 
 def run(args) -> None:
+    os.environ.setdefault("DEBUG", "1")  # a local run: plain HTTP, a generated key (the commands it starts too)
     out, scale = args.out.resolve(), QUICK if args.quick else FULL
     if args.render_size:
         scale.render_size = args.render_size
@@ -296,12 +309,13 @@ def run(args) -> None:
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
     paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
+    policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
                "baseline_accuracy": baseline, "dpo_lr": lrs, "paper_likelihood": {
                    "likelihood": PAPER_LIKELIHOOD, "run": PAPER_LIKELIHOOD_RUN, "lr": paper_likelihood_lr},
-               "runs": runs, **stage3_results,
+               "runs": runs, **stage3_results, "policies": policies,
                "timings": timings(out, runs)}
     results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))

@@ -4,11 +4,15 @@ to the clip's true timeline (an oracle a human has by watching), answers the oth
 probability `error_rate` on close calls (not when the two differ by OBVIOUS_MAE or more: a
 control, say, is plain to anyone watching), says "tie" (no preference) when the two are within
 TIE_MAE, and a biased one answers "left" whatever it sees: the controls and agreement figures
-must expose it.
+must expose it. The policy rounds (benchmarks/study/policies.py) add one who answers at random
+and one who answers before the video ends; there everyone else "watches" each pair for
+`watch_share` of its length before answering (the server's DSER_MIN_WATCH_SHARE is set to
+match: the study's clock runs faster than a person's).
 """
 import json
 import random
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -23,6 +27,8 @@ class SimulatedAnnotator:
     token: str
     error_rate: float = 0.15
     always_left: bool = False
+    random_answers: bool = False
+    watch_share: float = 0.0  # of each video's length, waited before answering
     seed: int = 0
     created: list[int] = field(default_factory=list)  # ids of the judgments the API created
     refused: list[int] = field(default_factory=list)  # HTTP statuses of refusals
@@ -30,6 +36,8 @@ class SimulatedAnnotator:
     def choose(self, left_error: float, right_error: float, rng: random.Random) -> str:
         if self.always_left:
             return "left"
+        if self.random_answers:
+            return rng.choice(("left", "right"))
         better = truer_side(left_error, right_error)
         if better == "tie" or abs(left_error - right_error) >= OBVIOUS_MAE:
             return better
@@ -55,11 +63,29 @@ def call(base_url: str, method: str, path: str, token: str, body: dict | None = 
         return error.code, error.read()
 
 
-def annotate(annotator: SimulatedAnnotator, base_url: str, errors: dict[int, tuple[float, float]]) -> None:
-    """Ask for the next comparison, fetch the start of its video, answer; until none is left.
+class Budget:
+    """Judgments a team may still give, shared by its threads (None: no limit)."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit, self.spent, self.lock = limit, 0, threading.Lock()
+
+    def left(self) -> bool:
+        with self.lock:
+            return self.limit is None or self.spent < self.limit
+
+    def spend(self) -> None:
+        with self.lock:
+            self.spent += 1
+
+
+def annotate(annotator: SimulatedAnnotator, base_url: str, errors: dict[int, tuple[float, float]],
+             budget: Budget | None = None) -> None:
+    """Ask for the next comparison, fetch the start of its video, answer; until none is left
+    (or the team's budget is spent, or the server no longer serves this annotator).
     `errors`: comparison id -> the MAE of its left and right sequence to the truth."""
     rng = random.Random(f"{annotator.name}/{annotator.seed}")
-    while True:
+    budget = budget or Budget()
+    while budget.left():
         status, payload = call(base_url, "GET", "/api/v1/comparisons/next", annotator.token)
         if status == 204:
             return
@@ -70,22 +96,26 @@ def annotate(annotator: SimulatedAnnotator, base_url: str, errors: dict[int, tup
         if video != 206:
             raise RuntimeError(f"{annotator.name}: the video of comparison {served['id']} answered {video}")
         choice = annotator.choose(*errors[served["id"]], rng)
+        time.sleep(served["duration_s"] * annotator.watch_share)
         status, payload = call(base_url, "POST", "/api/v1/judgments", annotator.token, {
             "comparison": served["id"], "choice": choice, "watched_to_end": True,
             "time_ms": int(served["duration_s"] * 1000)})
         if status == 201:
             annotator.created.append(json.loads(payload)["id"])
+            budget.spend()
         else:
             annotator.refused.append(status)
 
 
-def annotate_all(annotators: list[SimulatedAnnotator], base_url: str, errors: dict) -> None:
-    """All annotators at once, each in its own thread, as a team works."""
+def annotate_all(annotators: list[SimulatedAnnotator], base_url: str, errors: dict, budget: int | None = None) -> None:
+    """All annotators at once, each in its own thread, as a team works; at most about `budget`
+    judgments in all (a thread that asked before the budget ran out still answers)."""
+    shared = Budget(budget)
     failures = []
 
     def run(annotator: SimulatedAnnotator) -> None:
         try:
-            annotate(annotator, base_url, errors)
+            annotate(annotator, base_url, errors, shared)
         except Exception as error:  # reported below, after the others finish
             failures.append(error)
 

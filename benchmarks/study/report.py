@@ -84,6 +84,11 @@ def write_report(results: dict, out: Path) -> Path:
                  + "\n\n![MAE against error rate](plots/mae_vs_error.png)")
 
     parts.append(annotation_section(results))
+    if "policies" in results:
+        from benchmarks.study.policy_report import plot_policy_gains, policy_section
+
+        parts.append(policy_section(results))
+        plot_policy_gains(results, plots)
     parts.append("## Time per stage\n\nAs each stage ran, on this machine (— : not recorded).\n\n" + table(
         ["stage", "minutes"], [[name, "—" if seconds is None else f"{seconds / 60:.1f}"]
                                for name, seconds in results["timings"].items()]))
