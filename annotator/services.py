@@ -31,7 +31,7 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
 from annotator.models import Judgment, JudgmentChange, Lease, Qualification, too_fast
-from annotator.stats.qualification import assess, control_due
+from annotator.stats.qualification import assess, control_due, failing
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.votes import is_decisive
 from corpus.models import Clip
@@ -105,8 +105,14 @@ def serve_next(user) -> Lease | None:
     if standing is None:
         return _first_open(user, never_served, now)
     controls, others = never_served.filter(is_control=True), never_served.filter(is_control=False)
-    due = control_due(standing.assessment(), rules, user.pk)
-    for queue in (controls, others) if due else (others, controls):  # nobody waits while work is left
+    assessment = standing.assessment()
+    if failing(assessment, rules):
+        queues = (controls,)  # their votes would not count: only checks until they pass
+    elif control_due(assessment, rules, user.pk):
+        queues = (controls, others)
+    else:
+        queues = (others, controls)  # nobody waits while work is left
+    for queue in queues:
         lease = _first_open(user, queue, now)
         if lease:
             return lease

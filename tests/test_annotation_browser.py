@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from annotator.models import Judgment, Lease
+from annotator.stats.qualification import Rules
 from tests.support import PASSWORD, annotators, make_comparisons, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -153,3 +154,29 @@ def test_the_page_records_only_what_the_annotator_meant(browser, live_server, pa
     page.keyboard.press(" ")  # Space presses the focused button (it does not pause the video)
     expect(page.locator("#done-today")).to_have_text("2")
     assert sorted(Judgment.objects.values_list("choice", flat=True)) == ["left", "right"]
+
+
+def test_an_annotator_who_fails_their_checks_is_warned_then_told_why_they_are_no_longer_served(
+        browser, live_server, pair_video, media_root, settings):
+    """What was tried: qualification on, a new annotator answers five controls the wrong way
+    with the keyboard, each after watching. What must hold: the page says their first answers
+    are checks, warns once two in a row failed, and after the fifth shows why they are no
+    longer served instead of a video or "nothing left"."""
+    settings.QUALIFICATION = Rules()
+    make_comparisons(pair_video, media_root, 8, controls=8)  # every one a control; the known answer: left
+    annotators("eve")
+    page = signed_in(browser, live_server, "eve")
+    page.goto(f"{live_server.url}/annotate/")
+    expect(page.locator("#qualifying")).to_be_visible()
+    for failed in range(5):
+        answers_unlocked(page)
+        if failed < 2:
+            expect(page.locator("#warning")).to_be_hidden()
+        else:
+            expect(page.locator("#warning")).to_contain_text(f"Your last {failed} checks failed")
+        page.keyboard.press("2")  # right better: the wrong side
+        expect(page.locator("#done-today")).to_have_text(str(failed + 1))
+    expect(page.locator("#blocked")).to_be_visible()
+    expect(page.locator("#blocked-reason")).to_contain_text("5 of 5 checks failed")
+    expect(page.locator("#task")).to_be_hidden()
+    expect(page.locator("#empty")).to_be_hidden()

@@ -94,8 +94,8 @@ def test_every_judgment_went_through_the_api_and_the_biased_annotator_is_exposed
     assert agreement["left"] < min(value for name, value in agreement.items() if name != "left")
     with psycopg.connect(f"postgresql://dser:dser@127.0.0.1:5432/{DATABASE}") as database:
         stored, = database.execute("SELECT count(*) FROM annotator_judgment").fetchone()
-    final_round = json.loads((out / "rounds" / "e0.15" / "round.json").read_text())["annotation"]
-    assert stored == final_round["judgments"]  # the last round stays in the app's database
+    last_round = json.loads((out / "results.json").read_text())["policies"]["rounds"]["d"]
+    assert stored == last_round["judgments"]  # the last round (policy (d)) stays in the app's database
 
 
 def test_dpo_prefers_the_truer_sequence_on_held_out_clips(study):

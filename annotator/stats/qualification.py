@@ -66,6 +66,13 @@ def assess(outcomes: Iterable[tuple[bool, bool | None]], rules: Rules, qualified
     return Assessment(checks, failed, in_row, since_control, controls, qualified, blocked)
 
 
+def failing(assessment: Assessment, rules: Rules) -> bool:
+    """Not qualified though enough checks were answered to qualify: more ordinary work would
+    only be votes that do not count, so such an annotator is served checks alone. (One with
+    fewer checks is served work when no control is left for them: their votes wait.)"""
+    return not assessment.qualified and assessment.checks >= rules.controls
+
+
 def control_due(assessment: Assessment, rules: Rules, annotator_id: int) -> bool:
     """Whether this annotator's next comparison should be a control: always while qualifying,
     then about every `rules.every` answers, the gap varied per annotator and control (±20%)
