@@ -93,30 +93,32 @@ def serve_next(user) -> Lease | None:
     The annotator's own row is locked first, so concurrent requests of one annotator are
     served one after another and all get the same open lease."""
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-    rules = settings.QUALIFICATION
-    standing = qualification_of(user) if rules.on else None
+    standing = qualification_of(user) if settings.QUALIFICATION.on else None
     if standing and standing.blocked_at:
         raise Blocked(standing.blocked_reason)
     now = timezone.now()
     current = Lease.objects.filter(annotator=user, expires_at__gt=now, judgment__isnull=True).first()
     if current:
         return current
-    never_served = ready_comparisons().exclude(leases__annotator=user)
-    if standing is None:
-        return _first_open(user, never_served, now)
-    controls, others = never_served.filter(is_control=True), never_served.filter(is_control=False)
-    assessment = standing.assessment()
-    if failing(assessment, rules):
-        queues = (controls,)  # their votes would not count: only checks until they pass
-    elif control_due(assessment, rules, user.pk):
-        queues = (controls, others)
-    else:
-        queues = (others, controls)  # nobody waits while work is left
-    for queue in queues:
+    for queue in _queues(user, standing, ready_comparisons().exclude(leases__annotator=user)):
         lease = _first_open(user, queue, now)
         if lease:
             return lease
     return None
+
+
+def _queues(user, standing: Qualification | None, never_served) -> tuple:
+    """Where to look for the annotator's next comparison, in order: without qualification, all
+    of them; for one who answered enough checks without passing, checks alone (their other
+    votes would not count); controls first when one is due; else the rest first (nobody
+    waits while work is left)."""
+    if standing is None:
+        return (never_served,)
+    controls, others = never_served.filter(is_control=True), never_served.filter(is_control=False)
+    assessment, rules = standing.assessment(), settings.QUALIFICATION
+    if failing(assessment, rules):
+        return (controls,)
+    return (controls, others) if control_due(assessment, rules, user.pk) else (others, controls)
 
 
 def _first_open(user, candidates, now) -> Lease | None:
