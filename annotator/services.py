@@ -31,7 +31,7 @@ from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
 from annotator.models import Judgment, JudgmentChange, Lease, Qualification, too_fast
-from annotator.stats.qualification import assess, control_due, failing
+from annotator.stats.qualification import assess, check_outcome, control_due, failing
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.votes import is_decisive
 from corpus.models import Clip
@@ -251,9 +251,8 @@ def record_qualification(user) -> None:
     if standing.reinstated_at:
         answers = answers.filter(created_at__gt=standing.reinstated_at)
     rows = answers.order_by("created_at", "pk").annotate(fast=ExpressionWrapper(too_fast(), BooleanField()))
-    outcomes = [(is_control, (choice == answer and not fast) if is_control else (False if fast else None))
-                for is_control, choice, answer, fast in rows.values_list(
-                    "comparison__is_control", "choice", "comparison__control_answer", "fast")]
+    outcomes = [check_outcome(is_control, choice == answer, fast) for is_control, choice, answer, fast in
+                rows.values_list("comparison__is_control", "choice", "comparison__control_answer", "fast")]
     assessment = assess(outcomes, rules, qualified=standing.qualified_at is not None)
     now = timezone.now()
     standing.checks, standing.failed, standing.failed_in_row = assessment.checks, assessment.failed, assessment.failed_in_row

@@ -8,7 +8,7 @@ from django.db.models import F
 
 from annotator import services
 from annotator.models import Lease, Qualification
-from annotator.stats.qualification import Assessment, Rules, assess, control_due, failing
+from annotator.stats.qualification import Assessment, Rules, assess, check_outcome, control_due, failing
 from tests.support import annotators, make_comparisons
 from training.services import ExportFilters, judgments_for
 
@@ -37,6 +37,15 @@ def test_the_default_rules_are_five_controls_seventy_percent_and_a_control_every
 def test_an_annotator_qualifies_on_passed_checks_and_is_blocked_only_below_the_pass_share(outcomes, qualified, blocked):
     assessment = assess(outcomes, Rules())
     assert (assessment.qualified, assessment.blocked) == (qualified, blocked)
+
+
+@pytest.mark.pure
+def test_a_control_passes_when_right_and_watched_and_any_answer_too_fast_fails():
+    assert check_outcome(True, right=True, too_fast=False) == CP
+    assert check_outcome(True, right=True, too_fast=True) == CF
+    assert check_outcome(True, right=False, too_fast=False) == CF
+    assert check_outcome(False, right=False, too_fast=False) == NO  # no known answer: no check
+    assert check_outcome(False, right=False, too_fast=True) == F_
 
 
 @pytest.mark.pure

@@ -46,6 +46,14 @@ class Assessment:
                 f"the video could be watched); at least {rules.pass_share:.0%} must pass")
 
 
+def check_outcome(is_control: bool, right: bool, too_fast: bool) -> tuple[bool, bool | None]:
+    """One answer as `assess` reads it: a control passes when right and not too fast; any
+    other answer is no check, unless too fast (failed)."""
+    if is_control:
+        return True, right and not too_fast
+    return False, False if too_fast else None
+
+
 def assess(outcomes: Iterable[tuple[bool, bool | None]], rules: Rules, qualified: bool = False) -> Assessment:
     """`outcomes`: per answer in order, (was it a control, did it pass as a check: True, False,
     or None when it was no check). `qualified`: the annotator passed before (qualification is
