@@ -167,9 +167,14 @@ def policy_study(out: Path, honest: int, errors: dict, env: dict, runs: list[dic
         return result
 
     def gains(triplets: Path, name: str) -> list[float]:
+        """Per seed, DPO's held-out gain on `triplets`; none exported: no DPO, no gain."""
+        def train(run: dict) -> dict:
+            if not triplets.read_text().strip():
+                return {"mae": run["stage2_mae"], "train_pairs": 0}
+            return dpo(triplets, run, out / "policies" / "dpo" / f"seed{run['seed']}" / name / "checkpoint")
+
         return [run["stage2_mae"] - cached(out / "policies" / "dpo" / f"seed{run['seed']}" / name / "result.json",
-                                           lambda run=run: dpo(triplets, run, out / "policies" / "dpo" / f"seed{run['seed']}"
-                                                               / name / "checkpoint"))["mae"] for run in runs]
+                                           lambda run=run: train(run))["mae"] for run in runs]
 
     rounds["a"] = play(POLICIES[0], 0.0, None)
     budget = rounds["a"]["judgments"]
