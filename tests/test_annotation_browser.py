@@ -2,6 +2,7 @@
 a live server on the test database. With DSER_SCREENSHOTS=DIR (`make screenshots`) it also
 saves the pictures the README shows."""
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,18 @@ def browser():
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def pages_closed_before_the_flush(browser, live_server):
+    """Each test's pages close when it ends, and the server gets a moment to finish what they
+    asked last, before the database is emptied: a request still in flight holds row locks
+    that the flush's TRUNCATE would deadlock with. (Set up after live_server, so torn down
+    before it.)"""
+    yield
+    for context in browser.contexts:
+        context.close()
+    time.sleep(0.5)
 
 
 def screenshot(page, name: str) -> None:
