@@ -38,8 +38,7 @@ def dashboard_figures(days: int = 14) -> dict:
     skills = estimated_skills([(comparison, name, choice) for comparison, _, name, choice, _, _ in answers])
     return {"per_day": judgments_per_day(days),
             "annotators": annotator_rows(agreement_by_annotator(overlapping), skills),
-            "judgments": Judgment.objects.count(), "control_pass": settings.QUALIFICATION.pass_share,
-            "qualification": settings.QUALIFICATION,
+            "judgments": Judgment.objects.count(), "qualification": settings.QUALIFICATION,
             "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
             "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(answers)}
 

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator import services
+from annotator.api import BLOCKED_HEADER
 from annotator.dashboard import dashboard_figures
 from annotator.models import Judgment
 from dser.roles import ADMINS, ANNOTATORS, role_required
@@ -21,7 +22,8 @@ def annotate(request: HttpRequest) -> HttpResponse:
     return render(request, "annotator/annotate.html", {
         "progress": services.progress(request.user), "history": services.history(request.user),
         "change_window_min": settings.CHANGE_WINDOW_S // 60, "answers": answers,
-        "qualification": settings.QUALIFICATION, "standing": services.qualification_of(request.user)})
+        "qualification": settings.QUALIFICATION, "standing": services.qualification_of(request.user),
+        "blocked_header": BLOCKED_HEADER})
 
 
 @require_POST

@@ -24,7 +24,7 @@
     const response = await fetch(url, {credentials: "same-origin", ...options,
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, ...(options.headers || {})}});
     const body = response.status === 204 ? null : await response.json().catch(() => null);
-    return {status: response.status, body, blocked: response.headers.get("X-Not-Served-Reason")};
+    return {status: response.status, body, blocked: response.headers.get(root.dataset.blockedHeader)};
   }
 
   async function loadNext() {
