@@ -128,6 +128,11 @@ class Qualification(models.Model):
     def state(self) -> str:
         return "blocked" if self.blocked_at else "qualified" if self.qualified_at else "qualifying"
 
+    @property
+    def votes_count(self) -> bool:
+        """Whether exports and serving count this annotator's votes (see by_qualified)."""
+        return self.qualified_at is not None and self.blocked_at is None
+
     def assessment(self) -> Assessment:
         return Assessment(self.checks, self.failed, self.failed_in_row, self.since_control, self.controls,
                           qualified=self.qualified_at is not None, blocked=self.blocked_at is not None)
@@ -138,6 +143,11 @@ def too_fast() -> Q:
     watched the pair. (A comparison of unknown length is never too fast.)"""
     return Q(comparison__duration_s__isnull=False,
              response_ms__lt=F("comparison__duration_s") * 1000 * settings.MIN_WATCH_SHARE)
+
+
+def by_qualified() -> Q:
+    """Judgments of annotators whose votes count under qualification: qualified, not blocked."""
+    return Q(annotator__qualification__qualified_at__isnull=False, annotator__qualification__blocked_at__isnull=True)
 
 
 def token_expiry():

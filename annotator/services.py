@@ -30,7 +30,7 @@ from django.db.models import (
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
-from annotator.models import Judgment, JudgmentChange, Lease, Qualification, too_fast
+from annotator.models import Judgment, JudgmentChange, Lease, Qualification, by_qualified, too_fast
 from annotator.stats.qualification import assess, check_outcome, control_due, failing
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.votes import is_decisive
@@ -187,8 +187,7 @@ def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: 
                 response_ms=int((now - lease.served_at).total_seconds() * 1000))
     except IntegrityError:
         raise Refused(409, "you have already judged this comparison") from None
-    record_votes(comparison.clip_id)
-    record_qualification(user)
+    recount(user, comparison.clip_id)
     return judgment
 
 
@@ -205,20 +204,43 @@ def change(user, judgment_id: int, choice: str) -> Judgment:
         JudgmentChange.objects.create(judgment=judgment, before=judgment.choice, after=choice, changed_by=user)
         judgment.choice, judgment.changed_at = choice, timezone.now()
         judgment.save(update_fields=["choice", "changed_at"])
-        record_votes(judgment.comparison.clip_id)
-        record_qualification(user)
+        recount(user, judgment.comparison.clip_id)
     return judgment
 
 
+def recount(user, clip_id: int) -> None:
+    """After an answer or a change: where the annotator stands, then what the clip's votes say,
+    and every other clip's they voted on when their votes start or stop counting (they
+    qualified, or were blocked). Clips are locked in one order, so concurrent recounts wait
+    for each other instead of deadlocking."""
+    clips = {clip_id}
+    if record_qualification(user):
+        clips |= _clips_voted_by(user)
+    for clip in sorted(clips):
+        record_votes(clip)
+
+
+def _clips_voted_by(user) -> set[int]:
+    return set(Judgment.objects.filter(annotator=user).values_list("comparison__clip_id", flat=True))
+
+
+def counted_votes():
+    """The judgments an export keeps by default, so serving decides on the same votes: none
+    given too fast, and under qualification none of annotators who are not (or no longer)
+    qualified."""
+    votes = Judgment.objects.exclude(too_fast())
+    return votes.filter(by_qualified()) if settings.QUALIFICATION.on else votes
+
+
 def record_votes(clip_id: int) -> None:
-    """After an answer or a change, what the clip's votes now say, on each of its comparisons:
-    `decided`, whether one answer leads the next by DSER_DECISIVE_LEAD (adaptive overlap), and
-    `vote_worth`, what one more vote is worth under a Bradley-Terry fit of the clip's votes with
-    its uncertainty (dser.differences.vote_worth; controls keep theirs). The clip's rows are
-    locked first, in one order, so answers arriving together are counted one after the other."""
+    """What the clip's counted votes now say, on each of its comparisons: `decided`, whether
+    one answer leads the next by DSER_DECISIVE_LEAD (adaptive overlap), and `vote_worth`, what
+    one more vote is worth under a Bradley-Terry fit of the clip's votes with its uncertainty
+    (dser.differences.vote_worth; controls keep theirs). The clip's rows are locked first, in
+    one order, so answers arriving together are counted one after the other."""
     comparisons = list(Comparison.objects.select_for_update().filter(clip_id=clip_id).order_by("pk"))
     answers: dict[int, list[tuple]] = {comparison.pk: [] for comparison in comparisons}
-    for comparison_id, *answer in Judgment.objects.filter(comparison__clip_id=clip_id).values_list(
+    for comparison_id, *answer in counted_votes().filter(comparison__clip_id=clip_id).values_list(
             "comparison_id", "choice", "left_id", "right_id"):
         answers[comparison_id].append(tuple(answer))
     ranked = [comparison for comparison in comparisons if not comparison.is_control]
@@ -240,12 +262,13 @@ def qualification_of(user) -> Qualification:
     return Qualification.objects.get_or_create(annotator=user)[0]
 
 
-def record_qualification(user) -> None:
+def record_qualification(user) -> bool:
     """After an answer or a change, where the annotator stands now: their checks since the
-    last reinstatement, in the order they answered (annotator/stats/qualification.py)."""
+    last reinstatement, in the order they answered (annotator/stats/qualification.py). True
+    when their votes started or stopped counting (they qualified, or were blocked)."""
     rules = settings.QUALIFICATION
     if not rules.on:
-        return
+        return False
     standing = Qualification.objects.select_for_update().get_or_create(annotator=user)[0]
     answers = Judgment.objects.filter(annotator=user)
     if standing.reinstated_at:
@@ -254,7 +277,7 @@ def record_qualification(user) -> None:
     outcomes = [check_outcome(is_control, choice == answer, fast) for is_control, choice, answer, fast in
                 rows.values_list("comparison__is_control", "choice", "comparison__control_answer", "fast")]
     assessment = assess(outcomes, rules, qualified=standing.qualified_at is not None)
-    now = timezone.now()
+    now, counted_before = timezone.now(), standing.votes_count
     standing.checks, standing.failed, standing.failed_in_row = assessment.checks, assessment.failed, assessment.failed_in_row
     standing.controls, standing.since_control = assessment.controls, assessment.since_control
     if assessment.qualified and not standing.qualified_at:
@@ -262,6 +285,7 @@ def record_qualification(user) -> None:
     if assessment.blocked and not standing.blocked_at:
         standing.blocked_at, standing.blocked_reason = now, assessment.reason(rules)
     standing.save()
+    return standing.votes_count != counted_before
 
 
 def warning(user) -> str:
@@ -274,12 +298,16 @@ def warning(user) -> str:
             f"After {rules.block_after} failed checks you are no longer served comparisons.")
 
 
+@transaction.atomic
 def reinstate(annotator, admin) -> bool:
-    """An admin lets a blocked annotator work again; their checks count afresh from now.
-    False if they were not blocked."""
-    return bool(Qualification.objects.filter(annotator=annotator, blocked_at__isnull=False).update(
+    """An admin lets a blocked annotator work again; their checks count afresh from now, and
+    their votes count again if they had qualified. False if they were not blocked."""
+    reinstated = bool(Qualification.objects.filter(annotator=annotator, blocked_at__isnull=False).update(
         blocked_at=None, blocked_reason="", reinstated_at=timezone.now(), reinstated_by=admin, checks=0, failed=0,
         failed_in_row=0))
+    for clip in sorted(_clips_voted_by(annotator)) if reinstated else ():
+        record_votes(clip)
+    return reinstated
 
 
 def can_change(judgment: Judgment) -> bool:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from annotator.models import Judgment, Lease
@@ -71,6 +73,16 @@ def make_comparisons(video: Path, media_root: Path, count: int, overlap: int | N
             difference=1.0, peak_difference=1.0))  # joy against neutral throughout
     batch.comparisons.add(*made)
     return made
+
+
+def judge_watched(user, comparison_id: int, choice: str) -> Judgment:
+    """Answer as an annotator who watched the pair through: the lease is moved back a minute
+    first (an answer sooner than the video is too fast, and serving does not count it)."""
+    from annotator import services
+
+    Lease.objects.filter(annotator=user, comparison_id=comparison_id).update(
+        served_at=F("served_at") - timedelta(minutes=1))
+    return services.judge(user, comparison_id, choice, True, 60_000)
 
 
 def annotators(*names: str):

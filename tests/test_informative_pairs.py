@@ -18,7 +18,7 @@ from rendering import batches, tasks
 from rendering.models import Comparison
 from rendering.options import ScheduleOptions
 from rendering.scheduling import schedule_batch
-from tests.support import annotators, make_comparisons
+from tests.support import annotators, judge_watched, make_comparisons
 
 
 @pytest.mark.pure
@@ -68,7 +68,7 @@ def test_pairs_below_the_floor_are_neither_composed_nor_served(clip):
     (ann,) = annotators("ann")
     served = set()
     while (lease := services.serve_next(ann)) is not None:
-        services.judge(ann, lease.comparison_id, "left", True, 1000)
+        judge_watched(ann, lease.comparison_id, "left")
         served.add(lease.comparison_id)
     assert served == set(composed)
 
@@ -82,15 +82,15 @@ def test_a_comparison_whose_first_two_votes_agree_is_done_while_a_split_one_is_s
     for user, choices in ((ann, {agreed.pk: "left", split.pk: "left"}), (bob, {agreed.pk: "left", split.pk: "right"})):
         for _ in range(2):
             lease = services.serve_next(user)
-            services.judge(user, lease.comparison_id, choices[lease.comparison_id], True, 1000)
+            judge_watched(user, lease.comparison_id, choices[lease.comparison_id])
     agreed.refresh_from_db(), split.refresh_from_db()
     assert agreed.decided and not split.decided
     lease = services.serve_next(eve)
     assert lease.comparison_id == split.pk
     assert services.serve_next(dan) is None  # one extra slot at a time: eve's vote is not in yet
-    services.judge(eve, split.pk, "left", True, 1000)  # 2 to 1: still split
+    judge_watched(eve, split.pk, "left")  # 2 to 1: still split
     assert services.serve_next(dan).comparison_id == split.pk
-    services.judge(dan, split.pk, "left", True, 1000)  # 3 to 1: decided
+    judge_watched(dan, split.pk, "left")  # 3 to 1: decided
     assert services.serve_next(max_) is None
     split.refresh_from_db()
     assert split.decided and split.judgments.count() == 4
@@ -102,7 +102,7 @@ def test_with_adaptive_overlap_off_votes_stop_at_the_overlap(pair_video, media_r
     (comparison,) = make_comparisons(pair_video, media_root, 1, overlap=2)
     ann, bob, eve = annotators("ann", "bob", "eve")
     for user, choice in ((ann, "left"), (bob, "right")):
-        services.judge(user, services.serve_next(user).comparison_id, choice, True, 1000)
+        judge_watched(user, services.serve_next(user).comparison_id, choice)
     assert services.serve_next(eve) is None  # split, but the overlap is all it gets
 
 
@@ -111,7 +111,7 @@ def test_a_changed_answer_that_splits_the_votes_reopens_the_comparison(pair_vide
     settings.MAX_OVERLAP, settings.DECISIVE_LEAD = 3, 2
     (comparison,) = make_comparisons(pair_video, media_root, 1, overlap=2)
     ann, bob, eve = annotators("ann", "bob", "eve")
-    judgments = [services.judge(user, services.serve_next(user).comparison_id, "left", True, 1000) for user in (ann, bob)]
+    judgments = [judge_watched(user, services.serve_next(user).comparison_id, "left") for user in (ann, bob)]
     assert services.serve_next(eve) is None
     services.change(bob, judgments[1].pk, "right")
     assert services.serve_next(eve).comparison_id == comparison.pk
@@ -159,4 +159,4 @@ def test_paging_by_worth_still_reaches_the_last_open_comparison(pair_video, medi
 def vote_on(user, comparison, choice: str) -> None:
     """`user` is served `comparison` (whatever else is open) and answers it."""
     Lease.objects.create(comparison=comparison, annotator=user, expires_at=timezone.now() + timedelta(minutes=5))
-    services.judge(user, comparison.pk, choice, True, 1000)
+    judge_watched(user, comparison.pk, choice)

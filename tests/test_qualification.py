@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
 from annotator import services
 from annotator.models import Lease, Qualification
 from annotator.stats.qualification import Assessment, Rules, assess, check_outcome, control_due, failing
-from tests.support import annotators, make_comparisons
+from tests.support import annotators, judge_watched, make_comparisons
 from training.services import ExportFilters, judgments_for
 
 P, F_, NO = (False, True), (False, False), (False, None)  # not controls: passed, failed (too fast), no check
@@ -82,8 +83,7 @@ def watch_and_answer(user, choose) -> int:
     """Serve the annotator's next comparison, let its video play through (the lease is moved
     back by a minute), and answer `choose(comparison)`; the comparison's id."""
     lease = services.serve_next(user)
-    Lease.objects.filter(pk=lease.pk).update(served_at=F("served_at") - timedelta(minutes=1))
-    services.judge(user, lease.comparison_id, choose(lease.comparison), True, 60_000)
+    judge_watched(user, lease.comparison_id, choose(lease.comparison))
     return lease.comparison_id
 
 
@@ -174,3 +174,44 @@ def test_answers_given_before_the_video_could_be_watched_count_against_the_annot
     assert standing.qualified_at is None and standing.blocked_at is not None and standing.failed == 5
     with pytest.raises(services.Blocked):
         services.serve_next(fast)
+
+
+@pytest.mark.django_db
+def test_serving_decides_on_the_votes_an_export_keeps(pair_video, media_root, settings, admin_user):
+    """What was tried: two agreeing votes on a comparison under adaptive overlap, one of them
+    by an annotator still qualifying; then that annotator qualifies, is blocked, is reinstated.
+    What must hold: the comparison is decided (served no more) exactly while both votes count:
+    not before the annotator qualifies, not while they are blocked."""
+    settings.QUALIFICATION, settings.MAX_OVERLAP, settings.DECISIVE_LEAD = Rules(controls=3), 4, 2
+    comparison, *_ = make_comparisons(pair_video, media_root, 4, overlap=2, controls=3)
+    ann, bob = annotators("ann", "bob")
+    Qualification.objects.create(annotator=ann, qualified_at=timezone.now())
+
+    def decided() -> bool:
+        comparison.refresh_from_db()
+        return comparison.decided
+
+    for user in (ann, bob):
+        Lease.objects.create(comparison=comparison, annotator=user, expires_at=timezone.now() + timedelta(minutes=5))
+        judge_watched(user, comparison.pk, "left")
+    assert not decided()  # bob's vote does not count yet: the comparison is still asked
+    for _ in range(3):
+        watch_and_answer(bob, right)
+    assert Qualification.objects.get(annotator=bob).state == "qualified" and decided()
+    Qualification.objects.filter(annotator=bob).update(blocked_at=timezone.now())
+    services.record_votes(comparison.clip_id)
+    assert not decided()
+    assert services.reinstate(bob, admin_user) and decided()
+
+
+@pytest.mark.django_db
+def test_an_answer_given_too_fast_does_not_decide_a_comparison(pair_video, media_root, settings):
+    """What was tried: two agreeing votes under adaptive overlap, one given at once (nobody
+    watched). What must hold: the comparison stays open, and a third annotator is served it."""
+    settings.MAX_OVERLAP, settings.DECISIVE_LEAD, settings.MIN_WATCH_SHARE = 4, 2, 1.0
+    (comparison,) = make_comparisons(pair_video, media_root, 1, overlap=2)
+    ann, fast, eve = annotators("ann", "fast", "eve")
+    judge_watched(ann, services.serve_next(ann).comparison_id, "left")
+    services.judge(fast, services.serve_next(fast).comparison_id, "left", True, 60_000)
+    comparison.refresh_from_db()
+    assert not comparison.decided and services.serve_next(eve).comparison_id == comparison.pk

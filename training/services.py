@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotator.dashboard import control_accuracy_by_annotator
-from annotator.models import Judgment, too_fast
+from annotator.models import Judgment, by_qualified, too_fast
 from dser import media
 from dser.files import write_text_atomic
 from dser.jobs import Status
@@ -85,8 +85,7 @@ def judgments_for(filters: ExportFilters) -> tuple[QuerySet, dict]:
         judgments = judgments.exclude(too_fast())
         counts["after too-fast answers"] = judgments.count()
     if filters.exclude_unqualified and settings.QUALIFICATION.on:
-        judgments = judgments.filter(annotator__qualification__qualified_at__isnull=False,
-                                     annotator__qualification__blocked_at__isnull=True)
+        judgments = judgments.filter(by_qualified())
         counts["after unqualified annotators"] = judgments.count()
     if filters.exclude_failed_controls:
         passing = settings.QUALIFICATION.pass_share
