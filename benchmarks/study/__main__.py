@@ -49,6 +49,7 @@ MAIN_ERROR = 0.15
 # paper's, the Dirichlet density, is tried too (at the main β and error rate).
 PAPER_LIKELIHOOD = "dirichlet"
 PAPER_LIKELIHOOD_RUN = f"e{MAIN_ERROR:g}-beta{MAIN_BETA:g}-likelihood-{PAPER_LIKELIHOOD}"
+POLICY_LOSS = "dirichlet"  # the policy rounds' DPO: it gains there; on the ce row its gain is within a seed's spread
 
 
 @dataclass
@@ -119,7 +120,10 @@ def configure_django(out: Path, scale: Scale) -> dict:
     return dict(os.environ)
 
 
-def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_init: Path, env: dict) -> dict:
+def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_init: Path | None, env: dict,
+               error_rates: tuple[float, ...] = (0.0, 0.3, MAIN_ERROR)) -> dict:
+    """The render batch, the annotation round at each of `error_rates` (the main round last: it
+    stays in the database) and, from `web_init`, one DPO run through the web app."""
     from benchmarks.processes import free_port, running, start_web, start_worker
     from benchmarks.study import app
     from benchmarks.study.annotators import annotate_all
@@ -138,11 +142,11 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
         rendered = cached(out / "render.json", render)
         progress(f"render batch {rendered['batch']}: {rendered['comparisons']} comparisons")
         rounds = {}
-        todo = [e for e in (0.0, 0.3, 0.15) if not (out / "rounds" / f"e{e:g}" / "round.json").is_file()]
+        todo = [e for e in error_rates if not (out / "rounds" / f"e{e:g}" / "round.json").is_file()]
         errors = app.comparison_errors(app.truth_of(corpus)) if todo else {}
         port = free_port()
         with running(start_web(env, port, workers=2, log=log_dir / "web.log")) if todo else nullcontext():
-            for error_rate in (0.0, 0.3, 0.15):  # the main round last: it stays in the database
+            for error_rate in error_rates:
                 directory = out / "rounds" / f"e{error_rate:g}"
 
                 def annotate_round() -> dict:
@@ -155,6 +159,8 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
                 figures = rounds[f"e{error_rate:g}"]["annotation"]
                 progress(f"annotators {error_rate:.0%} wrong: {figures['judgments']} judgments, "
                          f"{rounds[f'e{error_rate:g}']['export']['triplets']} triplets exported")
+        if web_init is None:
+            return {"render": rendered, "rounds": rounds}
         main_export = rounds[f"e{MAIN_ERROR:g}"]["export"]["export"]
         web_run = cached(out / "web_run.json", lambda: app.web_dpo_run(
             main_export, web_init, MAIN_BETA, scale.dpo_lrs[0], scale.dpo_epochs, progress))
@@ -243,6 +249,7 @@ def run_policies(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out,
                        held_out)
 
     errors = app.comparison_errors(app.truth_of(DemoCorpus(stage3)))
+    runs = [run for run in runs if run["loss"] == POLICY_LOSS]
     return policy_study(out, scale.annotators, errors, env, runs, dpo, progress)
 
 
@@ -271,6 +278,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="every stage at toy size: a smoke run, not a measurement")
     parser.add_argument("--render-size", type=int, help="video size in pixels (default 128; 64 with --quick)")
+    parser.add_argument("--policies-only", action="store_true",
+                        help="only what the policy table needs: the render model, the policy loss's models, its "
+                             "learning rate from the main round, the policy rounds (no other rounds, no DPO sweeps)")
     parser.add_argument("--status", type=Path, metavar="FILE",
                         help="also keep the latest progress line here, as JSON (the web app's study page reads it)")
     args = parser.parse_args()
@@ -291,11 +301,16 @@ def run(args) -> None:
     stage3, validation_reference = make_corpora(out, scale, args.quick)
     models = out / "models"
     baseline = baseline_accuracy(models)
-    runs = run_all(models, [(loss, seed) for loss in LOSSES for seed in range(args.seeds)], args.quick, jobs=1)
+    # The policy table needs the render model (ce seed 0) and the policy loss's models alone.
+    losses = (POLICY_LOSS,) if args.policies_only else LOSSES
+    pairs = [(loss, seed) for loss in losses for seed in range(args.seeds)]
+    runs = run_all(models, sorted({("ce", 0), *pairs}), args.quick, jobs=1)
     env = configure_django(out, scale)
     # Controls assume the model's sequence beats its least likely emotion held: a toy model's need not.
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
-    stage3_results = run_stage3(out, scale, stage3, render_model, models / "ce-seed0" / "stage2", env)
+    stage3_results = run_stage3(out, scale, stage3, render_model, None if args.policies_only else
+                                models / "ce-seed0" / "stage2", env, (MAIN_ERROR,) if args.policies_only else
+                                (0.0, 0.3, MAIN_ERROR))
 
     from benchmarks.study.evaluation import HeldOut, write_heldout_triplets
     from benchmarks.study.report import ordering_line, write_report
@@ -305,7 +320,11 @@ def run(args) -> None:
         render_model, models / "test" / "reference.jsonl", held_out_file)})
     held_out = HeldOut(models / "test" / "reference.jsonl", held_out_file)
     validation = HeldOut(validation_reference)
-    lrs = {loss: choose_lr(out, scale, loss, validation) for loss in LOSSES}
+    lrs = {loss: choose_lr(out, scale, loss, validation) for loss in losses}
+    if args.policies_only:
+        runs = [run for run in runs if (run["loss"], run["seed"]) in pairs]
+        policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
+        return write_policies_only(out, args, runs, lrs, policies, started)
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
     paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
@@ -326,6 +345,20 @@ def run(args) -> None:
     progress(f"this run {time.perf_counter() - started:.0f} s; all stages {results['seconds']:.0f} s; report {report}",
              state="done")
     print(ordering_line(results, MAIN_BETA, MAIN_ERROR))
+
+
+def write_policies_only(out: Path, args, runs: list[dict], lrs: dict, policies: dict, started: float) -> None:
+    """OUT/policies.json and OUT/policies.md: the policy table alone (--policies-only)."""
+    from benchmarks.study.policy_report import plot_policy_gains, policy_section
+
+    command = "python -m benchmarks.study --policies-only" + " --quick" * args.quick + f" --seeds {args.seeds}"
+    results = {"command": command, "runs": runs, "dpo_lr": lrs, "policies": policies,
+               "seconds": time.perf_counter() - started}
+    (out / "policies.json").write_text(json.dumps(results, indent=1))
+    plot_policy_gains(results, out / "plots")
+    report = out / "policies.md"
+    write_text_atomic(report, f"`{command}`\n\n{policy_section(results)}\n")
+    progress(f"this run {results['seconds']:.0f} s; report {report}", state="done")
 
 
 if __name__ == "__main__":

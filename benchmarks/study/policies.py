@@ -40,7 +40,6 @@ HONEST_WATCH = 0.12  # what careful annotators wait, of each video's length (abo
 FLOORS = (0.3, 0.4, 0.5)  # peak differences of sliding-window pairs: 0.18-0.83, median 0.51 (the study corpus)
 BUDGET_SHARES = (0.25, 0.5, 1.0)
 UNDER_FLOOR = "under the study's floor: not served in this policy round"
-POLICY_LOSS = "dirichlet"  # DPO gains there; on the ce row its gain is within a seed's spread
 
 
 @dataclass(frozen=True)
@@ -142,13 +141,12 @@ def triplets_of(out: Path, policy: str, share: float) -> Path:
 
 def policy_study(out: Path, honest: int, errors: dict, env: dict, runs: list[dict], dpo, progress) -> dict:
     """Every policy's round (cached in OUT/policies/KEY/round.json), the floor chosen on the
-    way, and DPO at each share of the budget from each `runs` model of POLICY_LOSS:
+    way, and DPO at each share of the budget from each of `runs` (models of one loss):
     `dpo(triplets, run, directory)` -> its result (held-out "mae", ...)."""
     from benchmarks.model_quality import cached
     from benchmarks.processes import free_port, running, start_web
     from benchmarks.study.annotators import annotate_all
 
-    runs = [run for run in runs if run["loss"] == POLICY_LOSS]
     rounds: dict[str, dict] = {}
 
     def play(policy: Policy, floor: float, budget: int | None) -> dict:
@@ -193,5 +191,5 @@ def policy_study(out: Path, honest: int, errors: dict, env: dict, runs: list[dic
         curves[policy.key] = {f"{share:g}": gains(triplets_of(out, policy.key, share), f"{policy.key}-budget{share:g}")
                               for share in BUDGET_SHARES}
         progress(f"policy ({policy.key}): DPO gain by budget share {curves[policy.key]}")
-    return {"loss": POLICY_LOSS, "budget": budget, "floor": floor, "floor_gains": floor_gains, "rounds": rounds,
+    return {"loss": runs[0]["loss"], "budget": budget, "floor": floor, "floor_gains": floor_gains, "rounds": rounds,
             "gains": curves, "labels": {p.key: p.label for p in POLICIES}, "budget_shares": list(BUDGET_SHARES)}
