@@ -44,6 +44,7 @@ class TripletRow:
     chosen_params: dict | None = None  # what made each sequence: {"window_s", "stride_s"}
     rejected_params: dict | None = None
     votes: dict | None = None  # {"chosen", "rejected", "tie", "both_poor"} behind the pair
+    spans: list | None = None  # [[start_s, end_s], ...] the preference is about (segment votes); none: all frames
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("audio", "chosen", "rejected")
     TIMELINES: ClassVar[tuple[str, ...]] = ("chosen", "rejected")

@@ -6,7 +6,11 @@ Optimization (train-dpo).
 For a clip x with a chosen and a rejected timeline (y_w, y_l), sampled onto the model's frame
 clock, every frame t gives
     L_t = -log σ(β [(log pθ(y_w,t|x) - log p_ref(y_w,t|x)) - (log pθ(y_l,t|x) - log p_ref(y_l,t|x))])
-averaged over a pair's frames (or summed) and over pairs, where log p is the log-likelihood the
+averaged over a pair's frames (or summed) and over pairs. A segment triplet (one with `spans`,
+a preference about those stretches only) gives one term per span s instead, on the span's
+frames' mean log-likelihoods (DenseDPO, arXiv 2506.03517):
+    L_s = -log σ(β [mean_t∈s (log pθ(y_w,t|x) - log p_ref(y_w,t|x)) - mean_t∈s (... y_l ...)])
+averaged (or summed) over its spans. Here log p is the log-likelihood the
 init model was trained to maximise (emotion.dirichlet.LOG_LIKELIHOODS): the Dirichlet
 density log Dir(y|alpha), or for a cross-entropy model sum_k y_k log mean_k. The reference is
 the init model, frozen, and its log-likelihoods are computed once before training. Dropout is off in both.
@@ -50,6 +54,7 @@ class Pair:
     audio: np.ndarray  # (S,) 16 kHz
     chosen: Timeline
     rejected: Timeline
+    spans: tuple[tuple[float, float], ...] = ()  # [start_s, end_s) the preference is about; () = every frame
 
 
 def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chosen_logps: torch.Tensor,
@@ -63,8 +68,9 @@ def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chose
     return losses, chosen_rewards.detach(), rejected_rewards.detach()
 
 
-def load_triplets(path: Path) -> list[Pair]:
-    """Every triplet of `path`, or ValueError saying which line is wrong and why."""
+def load_triplets(path: Path, model: DSERModel | None = None) -> list[Pair]:
+    """Every triplet of `path`, or ValueError saying which line is wrong and why (with `model`,
+    also a span that holds none of its frames)."""
     rows = read_jsonl(path, TripletRow)
     if not rows:
         raise ValueError(f"{path} has no triplets")
@@ -76,8 +82,43 @@ def load_triplets(path: Path) -> list[Pair]:
             if not duration - COVER_TOLERANCE_S <= timeline.times[-1] <= duration + COVER_TOLERANCE_S:
                 raise ValueError(f"{path}, triplet {number}: the {name} timeline ends at {timeline.times[-1]:.2f} s "
                                  f"but its audio lasts {duration:.2f} s (not this audio's timeline?)")
-        pairs.append(Pair(str(row.clip), audio, row.chosen, row.rejected))
+        try:
+            spans = checked_spans(row.spans or [], duration, model and int(model.frame_lengths(
+                torch.tensor([len(audio)]))[0]), model and model.frame_rate)
+        except ValueError as error:
+            raise ValueError(f"{path}, triplet {number}: {error}") from None
+        pairs.append(Pair(str(row.clip), audio, row.chosen, row.rejected, spans))
     return pairs
+
+
+def checked_spans(spans: list, duration: float, frames: int | None = None,
+                  frame_rate: float | None = None) -> tuple[tuple[float, float], ...]:
+    """`spans` as (start_s, end_s) pairs, or ValueError: not pairs of numbers, outside the
+    clip, or (given the model's clock) holding none of its frames."""
+    checked = []
+    for span in spans:
+        if not (isinstance(span, list | tuple) and len(span) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool) for v in span)):
+            raise ValueError(f"a span must be [start_s, end_s], not {span!r}")
+        start, end = map(float, span)
+        if not 0 <= start < end <= duration + COVER_TOLERANCE_S:
+            raise ValueError(f"the span [{start:g}, {end:g}] s is not a stretch of the clip (0 to {duration:.2f} s)")
+        if frames is not None and not span_masks([(start, end)], frames, frame_rate).any():
+            raise ValueError(f"the span [{start:g}, {end:g}] s holds none of the model's frames "
+                             f"({frame_rate:g} per second)")
+        checked.append((start, end))
+    return tuple(checked)
+
+
+def span_masks(spans, frames: int, frame_rate: float) -> torch.Tensor:
+    """(S, T) 0/1: which of a clip's T frames (by their centres) fall in each [start, end)."""
+    times = torch.from_numpy(frame_times(frames, frame_rate, centred=True))
+    return torch.stack([(times >= start) & (times < end) for start, end in spans]).float()
+
+
+def span_means(logps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """(T,) per-frame log-likelihoods -> (S,) their mean over each span's frames."""
+    return (masks * logps).sum(-1) / masks.sum(-1)
 
 
 def split_by_clip(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
@@ -103,9 +144,14 @@ def reference_logps(reference: DSERModel, pairs: list[Pair], likelihood: str, pr
 
 
 def pair_terms(model: DSERModel, pair: Pair, reference: tuple, config: DPOConfig) -> tuple[torch.Tensor, dict]:
-    """One pair's loss (reduced over its frames) and the numbers its metrics are made of."""
-    chosen, rejected = pair_logps(model, pair, config.likelihood)
-    losses, chosen_rewards, rejected_rewards = dpo_loss(chosen, rejected, *reference, config.beta)
+    """One pair's loss (reduced over its frames, or its spans) and the numbers its metrics are
+    made of."""
+    logps = (*pair_logps(model, pair, config.likelihood), *reference)  # chosen, rejected, and the reference's
+    if pair.spans:
+        masks = span_masks(pair.spans, len(logps[0]), model.frame_rate)
+        logps = tuple(span_means(values, masks) for values in logps)
+    chosen, rejected = logps[:2]
+    losses, chosen_rewards, rejected_rewards = dpo_loss(*logps, config.beta)
     reduce = torch.sum if config.loss_reduction == "sum" else torch.mean
     margin = float((chosen_rewards - rejected_rewards).sum())
     loss = reduce(losses)
@@ -166,7 +212,7 @@ def train_dpo(triplets: Path, init: Path, out: Path, config: DPOConfig, progress
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     policy, reference, config = initial_models(Path(init), config)
-    train, val = split_by_clip(load_triplets(triplets), config.val_fraction, config.seed)
+    train, val = split_by_clip(load_triplets(triplets, policy), config.val_fraction, config.seed)
     train_refs, val_refs = (reference_logps(reference, pairs, config.likelihood, progress) for pairs in (train, val))
     optimiser = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=config.lr)
     total = -(-len(train) // config.batch_size) * config.epochs

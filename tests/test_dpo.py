@@ -7,12 +7,21 @@ import pytest
 import torch
 
 from corpus.sources.media import extract_wav
-from dser.emotions import one_hot
+from dser.emotions import EMOTIONS, one_hot
 from dser.timeline import Timeline
 from emotion.__main__ import main
 from emotion.checkpoint import Metadata, load_backbone, load_checkpoint
 from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
-from emotion.dpo import DPOConfig, Pair, dpo_loss, likelihood_for, load_triplets, pair_logps, train_dpo
+from emotion.dpo import (
+    DPOConfig,
+    Pair,
+    dpo_loss,
+    likelihood_for,
+    load_triplets,
+    pair_logps,
+    pair_terms,
+    train_dpo,
+)
 from emotion.model import DSERModel
 
 
@@ -27,6 +36,41 @@ def test_the_loss_is_ln_2_when_the_policy_is_the_reference():
     logps = torch.randn(2, 50)
     losses, _, _ = dpo_loss(logps[0], logps[1], logps[0], logps[1], beta=0.5)
     assert torch.allclose(losses, torch.full((50,), math.log(2)))
+
+
+class FixedAlphas:
+    """Stands in for a sequence model: the same per-frame alphas for any audio, 2 frames a second."""
+    frame_rate = 2.0
+
+    def __init__(self, peaks: list[tuple[str, float]]):
+        self.alpha = torch.ones(len(peaks), len(EMOTIONS))
+        for frame, (emotion, peak) in enumerate(peaks):
+            self.alpha[frame, EMOTIONS.index(emotion)] = peak
+
+    def clip_alpha(self, samples):
+        return self.alpha
+
+
+def test_a_segment_triplet_gives_one_term_per_span_on_its_frames_mean_ratio():
+    """Four frames (centres 0.25, 0.75, 1.25, 1.75 s); the span [0.5, 1.5) holds the middle two.
+    The reference is uniform (every mean log-likelihood ln 1/6); the policy's mean puts 0.5 and
+    3/8 on joy there (sadness 0.1 and 1/8). Chosen joy, rejected sadness, ce likelihood, β 0.5:
+    margin = 0.5 · ½ ln(0.5 · 0.375 / (0.1 · 0.125)) = ¼ ln 15, loss = ln(1 + 15^-¼). The frames
+    outside the span (a strong sadness) change nothing."""
+    policy = FixedAlphas([("sadness", 50.0), ("joy", 5.0), ("joy", 3.0), ("sadness", 50.0)])
+    pair = Pair("c", np.zeros(32000, np.float32), Timeline([0.0], [one_hot("joy")]),
+                Timeline([0.0], [one_hot("sadness")]), spans=((0.5, 1.5),))
+    reference = (torch.full((4,), math.log(1 / 6)),) * 2
+    config = DPOConfig(beta=0.5, likelihood="ce")
+    loss, terms = pair_terms(policy, pair, reference, config)
+    assert loss.item() == pytest.approx(math.log(1 + 15 ** -0.25))
+    assert terms["rewards/chosen"] - terms["rewards/rejected"] == pytest.approx(0.25 * math.log(15))
+    whole_clip, _ = pair_terms(policy, Pair("c", pair.audio, pair.chosen, pair.rejected), reference, config)
+    assert whole_clip.item() > loss.item()  # over every frame, the sadness at both ends counts against joy
+    two_spans, _ = pair_terms(policy, Pair("c", pair.audio, pair.chosen, pair.rejected, ((0.5, 1.5), (1.5, 2.0))),
+                              reference, config)
+    # the second span's term: frame 3 alone, margin 0.5 · ln((1/55) / (50/55)) = -0.5 ln 50
+    assert two_spans.item() == pytest.approx((math.log(1 + 15 ** -0.25) + math.log(1 + 50 ** 0.5)) / 2)
 
 
 @pytest.mark.parametrize("likelihood", ["dirichlet", "ce"])
@@ -115,11 +159,17 @@ def test_bad_input_fails_clearly_before_training(triplets, tmp_path, capsys):
         "short timeline": (json.dumps({**row, "chosen": {"times": [0.0], "values": [one_hot("joy").tolist()]}}) + "\n",
                            "the chosen timeline ends at 0.00 s"),
     }
+    model = load_checkpoint(DEFAULT_STAGE2)[0]  # 50 frames a second: a frame's centre every 20 ms
+    for spans, message in (([[0.5, 0.5]], r"the span \[0.5, 0.5\] s is not a stretch of the clip"),
+                           ([[-1, 1]], r"the span \[-1, 1\] s is not"), ([[0, 99]], r"the span \[0, 99\] s is not"),
+                           ([[1]], r"a span must be \[start_s, end_s\], not \[1\]"), (["ab"], "a span must be"),
+                           ([[0.501, 0.509]], r"the span \[0.501, 0.509\] s holds none of the model's frames \(50 per second\)")):
+        cases[f"spans {spans}"] = (json.dumps({**row, "spans": spans}) + "\n", f"triplet 1: {message}")
     for name, (text, message) in cases.items():
-        bad = triplets.parent / f"bad-{name.replace(' ', '-')}.jsonl"
+        bad = triplets.parent / "bad.jsonl"
         bad.write_text(text)
         with pytest.raises(ValueError, match=message):
-            load_triplets(bad)
+            load_triplets(bad, model)
     assert main(["train-dpo", "--triplets", str(triplets), "--init", str(DEFAULT_STAGE1), "--out", str(tmp_path / "x")]) == 1
     assert "DPO needs a sequence model" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
@@ -132,3 +182,16 @@ def test_stopping_keeps_the_last_finished_epoch(triplets, tmp_path):
                        should_stop=lambda: any(entry["kind"] == "epoch" for entry in calls))
     assert result["stopped"] and result["epochs"] == 1
     assert load_checkpoint(tmp_path / "run")[1].metrics["epoch"] == 1
+
+
+def test_a_run_on_segment_triplets_trains_on_their_spans(triplets, tmp_path):
+    """Segment triplets (each about its clip's first second) train like whole-clip ones: the
+    first step's loss is ln 2 (policy = reference), and a checkpoint is written."""
+    rows = [{**json.loads(line), "spans": [[0.0, 1.0]]} for line in triplets.read_text().splitlines()]
+    segments = triplets.parent / "segments.jsonl"
+    segments.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    train_dpo(segments, DEFAULT_STAGE2, tmp_path / "run", DPOConfig(epochs=1, batch_size=4, val_fraction=0),
+              progress=False)
+    log = [json.loads(line) for line in (tmp_path / "run" / "training_log.jsonl").read_text().splitlines()]
+    assert log[0]["loss"] == pytest.approx(math.log(2), abs=1e-4)
+    assert load_checkpoint(tmp_path / "run")[1].stage == 3
