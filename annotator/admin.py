@@ -2,7 +2,7 @@
 from django.contrib import admin, messages
 
 from annotator import services
-from annotator.models import ApiToken, Judgment, JudgmentChange, Lease, Qualification
+from annotator.models import ApiToken, Judgment, JudgmentChange, Lease, Qualification, SegmentAnswer
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -18,14 +18,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class JudgmentChangeInline(admin.TabularInline):
-    model = JudgmentChange
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    readonly_fields = ("before", "after", "changed_by", "changed_at")
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SegmentAnswerInline(ReadOnlyInline):
+    model = SegmentAnswer
+    fields = readonly_fields = ("index", "choice", "changed_at")
+
+
+class JudgmentChangeInline(ReadOnlyInline):
+    model = JudgmentChange
+    fields = readonly_fields = ("segment", "before", "after", "changed_by", "changed_at")
 
 
 @admin.register(Judgment)
@@ -33,7 +44,7 @@ class JudgmentAdmin(ReadOnlyAdmin):
     list_display = ("comparison", "annotator", "choice", "response_ms", "watched_to_end", "created_at", "changed_at")
     list_filter = ("choice", "annotator", "comparison__is_control")
     search_fields = ("comparison__clip__key", "annotator__username")
-    inlines = (JudgmentChangeInline,)
+    inlines = (SegmentAnswerInline, JudgmentChangeInline)
 
 
 @admin.register(Lease)

@@ -85,13 +85,37 @@ class Judgment(models.Model):
         return self.choice == self.comparison.control_answer
 
 
+class SegmentAnswer(models.Model):
+    """Beside a judgment, the annotator's answer about one marked stretch of its comparison
+    (`Comparison.segments`): which side follows the voice better there (segment votes)."""
+
+    class Choice(models.TextChoices):
+        LEFT = "left", "left better"
+        RIGHT = "right", "right better"
+        SAME = "same", "same"
+
+    judgment = models.ForeignKey(Judgment, on_delete=models.PROTECT, related_name="segments")
+    index = models.PositiveSmallIntegerField(help_text="The stretch's number in its comparison's segments (from 1).")
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["judgment", "index"]
+        constraints = [models.UniqueConstraint(fields=["judgment", "index"], name="segment_answer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.judgment}, stretch {self.index}: {self.choice}"
+
+
 class JudgmentChange(models.Model):
-    """One change of an answer: what it was before, what it became, who changed it and when.
-    The judgment itself holds the latest answer, which exports read."""
+    """One change of an answer: what it was before, what it became, who changed it and when;
+    `segment` names the stretch when a segment answer changed. The judgment (and its segment
+    answers) hold the latest answers, which exports read."""
 
     judgment = models.ForeignKey(Judgment, on_delete=models.PROTECT, related_name="changes")
-    before = models.CharField(max_length=16, choices=Judgment.Choice.choices)
-    after = models.CharField(max_length=16, choices=Judgment.Choice.choices)
+    segment = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The stretch (none: the overall answer).")
+    before = models.CharField(max_length=16)  # a Judgment.Choice, or a SegmentAnswer.Choice for a stretch
+    after = models.CharField(max_length=16)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
 

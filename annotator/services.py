@@ -8,6 +8,7 @@ time, up to DSER_MAX_OVERLAP: votes go where they decide something. Serving lock
 candidate comparison's row (PostgreSQL: FOR UPDATE SKIP LOCKED) before counting its open
 slots, so two annotators serving at once never both take its last slot.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,12 +31,12 @@ from django.db.models import (
 from django.db.models.functions import MD5, Cast, Coalesce, Concat, Greatest
 from django.utils import timezone
 
-from annotator.models import Judgment, JudgmentChange, Lease, Qualification, by_qualified, too_fast
+from annotator.models import Judgment, JudgmentChange, Lease, Qualification, SegmentAnswer, by_qualified, too_fast
 from annotator.stats.qualification import assess, check_outcome, control_due, failing
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.votes import is_decisive
 from corpus.models import Clip
-from dser.differences import difference_marks, vote_worth
+from dser.differences import vote_worth
 from dser.jobs import Status
 from rendering.models import Comparison, RenderBatch
 
@@ -158,16 +159,13 @@ def _take_slot(pk: int, user, now) -> Lease | None:
             return None
 
 
-def marks(comparison: Comparison) -> list[dict]:
-    return difference_marks(comparison.left.get_timeline(), comparison.right.get_timeline(),
-                            comparison.duration_s or comparison.clip.duration_s or 0.0)
-
-
 @transaction.atomic
-def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: int) -> Judgment:
-    """Record the annotator's answer to the comparison leased to them. Refused, and nothing
-    changed: 400 an unknown choice, 409 a second answer, 403 a comparison not (or no longer)
-    leased to them."""
+def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: int,
+          segments: Sequence[tuple[int, str]] = ()) -> Judgment:
+    """Record the annotator's answer to the comparison leased to them, with their answers
+    about its marked stretches (`segments`: (index, choice) pairs; DSER_SEGMENT_VOTES). Refused,
+    and nothing changed: 400 an unknown choice, 409 a second answer, 403 a comparison not (or no
+    longer) leased to them, 422 segment answers it cannot take (segment_answers)."""
     if choice not in Judgment.Choice.values:
         raise Refused(400, f"choice must be one of {', '.join(Judgment.Choice.values)}")
     if time_ms < 0:
@@ -179,30 +177,62 @@ def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: 
     if lease is None or lease.expires_at <= now:
         raise Refused(403, "this comparison is not leased to you (or the lease expired)")
     comparison = lease.comparison
+    answers = segment_answers(comparison, segments)
+    if settings.SEGMENT_VOTES == "required" and len(answers) < len(comparison.marks):
+        raise Refused(422, f"answer every marked stretch first (1 to {len(comparison.marks)})")
     try:
         with transaction.atomic():
             judgment = Judgment.objects.create(
                 annotator=user, comparison=comparison, lease=lease, choice=choice, left_id=comparison.left_id,
                 right_id=comparison.right_id, watched_to_end=watched_to_end, time_ms=time_ms,
                 response_ms=int((now - lease.served_at).total_seconds() * 1000))
+            SegmentAnswer.objects.bulk_create(SegmentAnswer(judgment=judgment, index=index, choice=answer)
+                                              for index, answer in answers.items())
     except IntegrityError:
         raise Refused(409, "you have already judged this comparison") from None
     recount(user, comparison.clip_id)
     return judgment
 
 
-def change(user, judgment_id: int, choice: str) -> Judgment:
-    """Change one's own answer within DSER_CHANGE_WINDOW_S of giving it."""
-    if choice not in Judgment.Choice.values:
+def segment_answers(comparison: Comparison, segments: Sequence[tuple[int, str]]) -> dict[int, str]:
+    """`segments` as {index: choice}, or Refused(422): segment votes off, a choice not left,
+    right or same, a stretch the comparison does not have, or one answered twice."""
+    if segments and settings.SEGMENT_VOTES == "off":
+        raise Refused(422, "segment votes are off in this project (DSER_SEGMENT_VOTES)")
+    answers = {}
+    for index, choice in segments:
+        if choice not in SegmentAnswer.Choice.values:
+            raise Refused(422, f"a stretch's choice must be one of {', '.join(SegmentAnswer.Choice.values)}")
+        if not 1 <= index <= len(comparison.marks):
+            raise Refused(422, f"stretch {index} is not one of this comparison's ({len(comparison.marks)} marked)")
+        if index in answers:
+            raise Refused(422, f"stretch {index} is answered twice")
+        answers[index] = choice
+    return answers
+
+
+def change(user, judgment_id: int, choice: str | None = None, segments: Sequence[tuple[int, str]] = ()) -> Judgment:
+    """Change one's own answer, or answers about stretches, within DSER_CHANGE_WINDOW_S of
+    giving it; every change is kept (JudgmentChange)."""
+    if choice is not None and choice not in Judgment.Choice.values:
         raise Refused(400, f"choice must be one of {', '.join(Judgment.Choice.values)}")
-    judgment = Judgment.objects.filter(pk=judgment_id, annotator=user).first()
+    judgment = Judgment.objects.filter(pk=judgment_id, annotator=user).select_related("comparison").first()
     if judgment is None:
         raise Refused(404, "no such judgment of yours")
     if not can_change(judgment):
         raise Refused(403, f"answers can be changed for {settings.CHANGE_WINDOW_S // 60} minutes only")
+    answers, now = segment_answers(judgment.comparison, segments), timezone.now()
     with transaction.atomic():
-        JudgmentChange.objects.create(judgment=judgment, before=judgment.choice, after=choice, changed_by=user)
-        judgment.choice, judgment.changed_at = choice, timezone.now()
+        if choice is not None:
+            JudgmentChange.objects.create(judgment=judgment, before=judgment.choice, after=choice, changed_by=user)
+            judgment.choice = choice
+        given = {answer.index: answer for answer in judgment.segments.all()}
+        for index, after in answers.items():
+            before = given[index].choice if index in given else ""
+            JudgmentChange.objects.create(judgment=judgment, segment=index, before=before, after=after, changed_by=user)
+            SegmentAnswer.objects.update_or_create(judgment=judgment, index=index,
+                                                   defaults={"choice": after, "changed_at": now})
+        judgment.changed_at = now
         judgment.save(update_fields=["choice", "changed_at"])
         recount(user, judgment.comparison.clip_id)
     return judgment
@@ -315,7 +345,7 @@ def can_change(judgment: Judgment) -> bool:
 
 
 def history(user, limit: int = 10) -> list[Judgment]:
-    return list(Judgment.objects.filter(annotator=user)[:limit])
+    return list(Judgment.objects.filter(annotator=user).prefetch_related("segments")[:limit])
 
 
 @dataclass

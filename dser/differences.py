@@ -47,6 +47,11 @@ def difference_marks(first: Timeline, second: Timeline, duration_s: float, top: 
     return sorted(stretches, key=lambda mark: -mark["difference"])[:top]
 
 
+def segment_marks(first: Timeline, second: Timeline, duration_s: float) -> list[dict]:
+    """The marks a comparison keeps (its segments: what segment votes are about), in time order."""
+    return sorted(difference_marks(first, second, duration_s), key=lambda mark: mark["start"])
+
+
 @dataclass(frozen=True)
 class PairDifference:
     mean: float  # over the clip

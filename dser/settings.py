@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from annotator.stats.qualification import Rules
-from dser.env import env_bool, env_float, env_int, env_list, env_str
+from dser.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from dser.secret_key import load_secret_key
 from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
 from rendering.face.options import RenderOptions
@@ -203,6 +203,10 @@ QUALIFICATION = Rules(controls=env_int("DSER_QUALIFY_CONTROLS", 5), pass_share=e
 # An answer sooner after serving than this share of the video's length is "too fast": nobody
 # watched the pair (exports leave it out; qualification counts it as a failed check).
 MIN_WATCH_SHARE = env_float("DSER_MIN_WATCH_SHARE", 1.0)
+# Segment votes: beside the overall answer, one per marked stretch (Comparison.marks), which
+# side follows the voice better there. off: not asked; optional: asked, may be skipped;
+# required: the overall answer waits until every stretch is answered.
+SEGMENT_VOTES = env_choice("DSER_SEGMENT_VOTES", "optional", ("off", "optional", "required"))
 LEASE_S = env_int("DSER_LEASE_S", 600)
 CHANGE_WINDOW_S = env_int("DSER_CHANGE_WINDOW_S", 600)
 # Annotators' API tokens stop working after this many days (a new one from `api_token`).

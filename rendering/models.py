@@ -190,6 +190,9 @@ class Comparison(Job):
         "What one more vote on it is worth (dser.differences.vote_worth): the serving order, highest first."))
     decided = models.BooleanField(default=False, help_text="Its votes are decisive: one answer leads the next by "
                                   "DSER_DECISIVE_LEAD (annotator.services.record_votes).")
+    marks = models.JSONField(default=list, blank=True, help_text=(
+        "Where its two sequences differ most, in time order ({start, end, difference}; "
+        "dser.differences.segment_marks): the page marks them, and segment votes are about them."))
 
     class Meta:
         ordering = ["clip", "pk"]
@@ -200,6 +203,11 @@ class Comparison(Job):
 
     def __str__(self) -> str:
         return f"{self.clip}: {self.left_id} vs {self.right_id}"
+
+    def segments(self) -> list[dict]:
+        """Its marks as annotators answer them: {index (from 1, in time order), start_s, end_s}."""
+        return [{"index": index, "start_s": mark["start"], "end_s": mark["end"]}
+                for index, mark in enumerate(self.marks, 1)]
 
     def can_start(self) -> bool:
         """Its two videos exist."""

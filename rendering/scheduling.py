@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from corpus.models import Clip
-from dser.differences import PairDifference, pair_difference, vote_worth
+from dser.differences import PairDifference, pair_difference, segment_marks, vote_worth
 from dser.emotions import EMOTIONS, one_hot
 from dser.jobs import Status
 from dser.timeline import Timeline
@@ -155,13 +155,14 @@ def comparison_for(clip: Clip, left: EmotionSequence, right: EmotionSequence) ->
         return existing
     is_control = left.kind != right.kind  # a model sequence against its worse copy
     answer = ("left" if left.kind == EmotionSequence.Kind.MODEL else "right") if is_control else ""
-    difference = _difference(clip, left, right)
+    timelines, duration = (left.get_timeline(), right.get_timeline()), clip.duration_s or 0.0
+    difference = pair_difference(*timelines, duration)
     try:
         with transaction.atomic():
             return Comparison.objects.create(clip=clip, left=left, right=right, is_control=is_control,
                                              control_answer=answer, difference=difference.mean,
-                                             peak_difference=difference.peak, vote_worth=_first_worth(is_control,
-                                                                                                      difference))
+                                             peak_difference=difference.peak, marks=segment_marks(*timelines, duration),
+                                             vote_worth=_first_worth(is_control, difference))
     except IntegrityError:  # another batch's worker created it just now
         return Comparison.objects.get(Q(left=left, right=right) | Q(left=right, right=left))
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from annotator.models import Judgment, Lease
 from corpus.models import Clip
+from dser.differences import segment_marks
 from dser.emotions import one_hot
 from dser.files import is_partial
 from dser.jobs import Status
@@ -69,8 +70,8 @@ def make_comparisons(video: Path, media_root: Path, count: int, overlap: int | N
         is_control = i >= count - controls
         made.append(Comparison.objects.create(
             clip=clip, left=joy, right=neutral, status=Status.DONE, file="comparisons/pair.mp4", duration_s=duration_s,
-            is_control=is_control, control_answer="left" if is_control else "",
-            difference=1.0, peak_difference=1.0))  # joy against neutral throughout
+            is_control=is_control, control_answer="left" if is_control else "", difference=1.0, peak_difference=1.0,
+            marks=segment_marks(joy.get_timeline(), neutral.get_timeline(), duration_s)))  # joy against neutral throughout
     batch.comparisons.add(*made)
     return made
 
