@@ -159,3 +159,35 @@ def test_until_exports_the_votes_as_they_stood_then(judged, tmp_path):
     with pytest.raises(CommandError, match="until must be an ISO 8601 date and time"):
         call_command("export_preferences", str(tmp_path / "bad"), "--until", "yesterday", stdout=StringIO())
     assert not (tmp_path / "bad").exists()
+
+
+def test_segment_votes_make_a_triplet_per_stretch_with_its_span(judged, tmp_path):
+    """What was tried: on the s1-s2 comparison (two marked stretches) a, b and c answer each
+    stretch: the first left, left, right (s1 better there), the second right, right, same (s2
+    better there). What must hold: granularity segment gives a triplet per stretch the right
+    way round with that stretch as its span and its votes ("same" is a tie); the filters apply
+    per stretch; both = the whole-clip triplets and these; clip (the default) ignores them."""
+    from annotator.models import Judgment, SegmentAnswer
+    from rendering.models import Comparison
+
+    s1, s2, _ = judged
+    c12 = Comparison.objects.get(left=s1, right=s2)
+    c12.marks = [{"start": 0.1, "end": 0.5, "difference": 0.8}, {"start": 0.8, "end": 1.2, "difference": 0.6}]
+    c12.save(update_fields=["marks"])
+    for name, first, second in (("a", "left", "right"), ("b", "left", "right"), ("c", "right", "same")):
+        judgment = Judgment.objects.get(comparison=c12, annotator__username=name)
+        SegmentAnswer.objects.bulk_create([SegmentAnswer(judgment=judgment, index=1, choice=first),
+                                           SegmentAnswer(judgment=judgment, index=2, choice=second)])
+    assert exported(tmp_path, "segments", granularity="segment") == [(0.5, 0.7), (0.7, 0.5)]
+    rows = [json.loads(line) for line in (tmp_path / "segments" / "triplets.jsonl").read_text().splitlines()]
+    assert [row["spans"] for row in rows] == [[[0.1, 0.5]], [[0.8, 1.2]]]
+    assert rows[1]["votes"] == {"chosen": 2, "rejected": 0, "tie": 1, "both_poor": 0}
+    counts = json.loads((tmp_path / "segments" / "manifest.json").read_text())["counts"]
+    assert counts["stretches with enough votes"] == 2 and counts["segment triplets"] == 2
+    assert exported(tmp_path, "strict", granularity="segment", min_majority=0.7) == []
+    assert exported(tmp_path, "votes", granularity="segment", min_votes=4) == []
+    assert sorted(exported(tmp_path, "both", granularity="both")) == [(0.5, 0.7), (0.5, 0.7), (0.5, 0.9), (0.7, 0.5)]
+    assert exported(tmp_path, "clip") == [(0.5, 0.7), (0.5, 0.9)]
+    assert "spans" not in json.loads((tmp_path / "clip" / "triplets.jsonl").read_text().splitlines()[0])
+    with pytest.raises(ValueError, match="granularity must be one of clip, segment, both"):
+        make_export(ExportFilters(granularity="frame"), tmp_path / "bad")

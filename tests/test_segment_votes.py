@@ -10,7 +10,6 @@ from dser.timeline import Timeline
 from tests.support import annotators, make_comparisons
 
 
-
 @pytest.mark.pure
 def test_a_comparisons_segments_are_its_marks_in_time_order():
     """Joy against neutral twice, the later stretch differing more: marks come largest first,

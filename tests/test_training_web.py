@@ -33,7 +33,7 @@ def run_status(run: TrainingRun) -> str:
 
 def test_an_engineer_exports_launches_a_run_and_cancels_another(judged, engineer_client, worker):
     response = engineer_client.post("/training/exports/", {"min_votes": 1, "min_majority": 0, "aggregate": "pairwise",
-                                                           "bt_margin": 1.0})
+                                                           "bt_margin": 1.0, "granularity": "clip"})
     assert response.status_code == 302  # the export runs on the worker; the page shows its state
     wait_for(lambda: PreferenceExport.objects.get().status == "done", 60, "the export", worker)
     export = PreferenceExport.objects.get()

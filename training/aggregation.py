@@ -12,19 +12,35 @@
 
 "No preference" and "both poor" are votes (they count toward `min_votes`, and Dawid-Skene
 may find them most likely) but prefer neither side.
+
+Segment votes (`ExportFilters.granularity` segment or both) make one triplet per marked
+stretch of a comparison whose answers have a pairwise majority, with the stretch as its span
+("same" is a vote for neither side); the filters apply per stretch. The other aggregations
+rank whole sequences, so stretches are always taken by their majority.
 """
 import itertools
 from collections import Counter
+from typing import NamedTuple
 
 from annotator.stats.ranking import bradley_terry
 from annotator.stats.skill import dawid_skene, noisy_bradley_terry
+from corpus.models import Clip
 from rendering.models import EmotionSequence
 
 AGGREGATIONS = ("pairwise", "bradley-terry", "noisy-bt", "dawid-skene")
+GRANULARITIES = ("clip", "segment", "both")
 
 
-def aggregate(judgments: list, filters, counts: dict) -> list[tuple]:
-    """(clip, chosen, rejected, vote counts) per triplet; `counts` gains how many survived."""
+class Triplet(NamedTuple):
+    clip: Clip
+    chosen: EmotionSequence
+    rejected: EmotionSequence
+    votes: dict  # {"chosen", "rejected", "tie", "both_poor"} behind it
+    spans: list | None = None  # [[start_s, end_s]] of a stretch's triplet; none: the whole clip
+
+
+def aggregate(judgments: list, filters, counts: dict) -> list[Triplet]:
+    """A Triplet per preference the whole-clip votes make; `counts` gains how many survived."""
     grouped = votes_by_comparison(judgments)
     if filters.aggregate == "bradley-terry":
         return ranked_triplets(grouped, filters, counts, lambda sequences, wins: dict(bradley_terry(sequences, wins)))
@@ -50,27 +66,44 @@ def votes_by_comparison(judgments) -> dict[int, dict]:
     return grouped
 
 
-def _enough(grouped: dict, filters, counts: dict) -> dict[int, dict]:
-    enough = {pk: entry for pk, entry in grouped.items() if sum(entry["votes"].values()) >= filters.min_votes}
-    counts["comparisons with enough votes"] = len(enough)
+def segment_triplets(judgments: list, answers: dict[int, list[tuple[int, str]]], filters, counts: dict) -> list[Triplet]:
+    """A Triplet per (comparison, stretch) whose answers have a large enough majority;
+    `answers`: judgment id -> its (stretch index, choice) answers."""
+    grouped: dict[tuple[int, int], dict] = {}
+    for judgment in judgments:
+        comparison = judgment.comparison
+        for index, choice in answers.get(judgment.pk, ()):
+            mark = comparison.marks[index - 1]
+            entry = grouped.setdefault((comparison.pk, index), {
+                "clip": comparison.clip, "sequences": (judgment.left, judgment.right), "votes": Counter(),
+                "spans": [[mark["start"], mark["end"]]]})
+            side = {"left": judgment.left, "right": judgment.right}.get(choice)
+            entry["votes"][side.pk if side else "tie"] += 1
+    return pairwise_triplets(grouped, filters, counts, "stretches")
+
+
+def _enough(grouped: dict, filters, counts: dict, what: str = "comparisons") -> dict:
+    enough = {key: entry for key, entry in grouped.items() if sum(entry["votes"].values()) >= filters.min_votes}
+    counts[f"{what} with enough votes"] = len(enough)
     return enough
 
 
-def pairwise_triplets(grouped: dict, filters, counts: dict) -> list[tuple]:
+def pairwise_triplets(grouped: dict, filters, counts: dict, what: str = "comparisons") -> list[Triplet]:
     triplets = []
-    for entry in _enough(grouped, filters, counts).values():
+    for entry in _enough(grouped, filters, counts, what).values():
         a, b = entry["sequences"]
         votes, total = entry["votes"], sum(entry["votes"].values())
         if votes[a.pk] == votes[b.pk]:
             continue  # no preference, or an even split
         chosen, rejected = (a, b) if votes[a.pk] > votes[b.pk] else (b, a)
         if votes[chosen.pk] / total >= filters.min_majority:
-            triplets.append((entry["clip"], chosen, rejected, _vote_counts(votes, chosen, rejected)))
-    counts["comparisons with a large enough majority"] = len(triplets)
+            triplets.append(Triplet(entry["clip"], chosen, rejected, _vote_counts(votes, chosen, rejected),
+                                    entry.get("spans")))
+    counts[f"{what} with a large enough majority"] = len(triplets)
     return triplets
 
 
-def ranked_triplets(grouped: dict, filters, counts: dict, scores_of) -> list[tuple]:
+def ranked_triplets(grouped: dict, filters, counts: dict, scores_of) -> list[Triplet]:
     """Per clip with `min_votes` votes, every pair of its sequences whose scores differ by at
     least `bt_margin`; `scores_of(sequence ids, wins)` gives {sequence id: score}."""
     by_clip: dict[int, list[dict]] = {}
@@ -88,13 +121,13 @@ def ranked_triplets(grouped: dict, filters, counts: dict, scores_of) -> list[tup
             if scores[chosen] - scores[rejected] >= filters.bt_margin:
                 direct = next((e["votes"] for e in entries if {s.pk for s in e["sequences"]} == {first, second}),
                               Counter())
-                triplets.append((entries[0]["clip"], sequences[chosen], sequences[rejected],
-                                 _vote_counts(direct, sequences[chosen], sequences[rejected])))
+                triplets.append(Triplet(entries[0]["clip"], sequences[chosen], sequences[rejected],
+                                        _vote_counts(direct, sequences[chosen], sequences[rejected])))
     counts["confident pairs"] = len(triplets)
     return triplets
 
 
-def dawid_skene_triplets(judgments: list, grouped: dict, filters, counts: dict) -> list[tuple]:
+def dawid_skene_triplets(judgments: list, grouped: dict, filters, counts: dict) -> list[Triplet]:
     """On the answers as given ("left", "right", "tie", "both_poor"; a comparison's sides are
     frozen when it is made), so an annotator's habits (always "left") are what DS learns."""
     answers, skills = dawid_skene([(j.comparison_id, j.annotator_id, j.choice) for j in judgments])
@@ -104,7 +137,7 @@ def dawid_skene_triplets(judgments: list, grouped: dict, filters, counts: dict) 
         left, right = entry["sequences"]
         if answers.get(pk) in ("left", "right"):
             chosen, rejected = (left, right) if answers[pk] == "left" else (right, left)
-            triplets.append((entry["clip"], chosen, rejected, _vote_counts(entry["votes"], chosen, rejected)))
+            triplets.append(Triplet(entry["clip"], chosen, rejected, _vote_counts(entry["votes"], chosen, rejected)))
     counts["comparisons whose likeliest answer is a side"] = len(triplets)
     return triplets
 

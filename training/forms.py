@@ -7,7 +7,7 @@ from django.conf import settings
 from dser.jobs import Status
 from emotion.checkpoint import CheckpointError, find_checkpoints, load_metadata
 from emotion.dpo_config import DPOConfig
-from training.aggregation import AGGREGATIONS
+from training.aggregation import AGGREGATIONS, GRANULARITIES
 from training.models import DPO_DEFAULTS, PreferenceExport, TrainingRun
 from training.services import ExportFilters, parse_until
 
@@ -40,6 +40,9 @@ class ExportForm(forms.Form):
     exclude_too_fast = forms.BooleanField(required=False, initial=EXPORT_DEFAULTS.exclude_too_fast,
                                           help_text="Leave out answers given before the pair could be watched once.")
     aggregate = forms.ChoiceField(choices=[(a, a) for a in AGGREGATIONS], initial=EXPORT_DEFAULTS.aggregate)
+    granularity = forms.ChoiceField(choices=[(g, g) for g in GRANULARITIES], initial=EXPORT_DEFAULTS.granularity,
+                                    help_text="Triplets from whole-clip votes, from the answers about each marked "
+                                              "stretch (one per stretch), or both.")
     bt_margin = forms.FloatField(initial=EXPORT_DEFAULTS.bt_margin, min_value=0.0,
                                  help_text="bradley-terry: least score difference.")
 

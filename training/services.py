@@ -25,14 +25,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotator.dashboard import control_accuracy_by_annotator
-from annotator.models import Judgment, by_qualified, too_fast
+from annotator.models import Judgment, SegmentAnswer, by_qualified, too_fast
 from dser import media
 from dser.files import write_text_atomic
 from dser.jobs import Status
 from dser.records import TRIPLETS_FILE, TripletRow, write_jsonl
 from emotion.dpo_config import DPOConfig
-from rendering.models import EmotionSequence
-from training.aggregation import AGGREGATIONS, aggregate
+from training.aggregation import AGGREGATIONS, GRANULARITIES, Triplet, aggregate, segment_triplets
 from training.models import PreferenceExport, TrainingRun
 
 MANIFEST = "manifest.json"
@@ -58,6 +57,7 @@ class ExportFilters:
     # page said, nobody watched the pair.
     exclude_too_fast: bool = True
     aggregate: str = "pairwise"  # or another of AGGREGATIONS (training/aggregation.py)
+    granularity: str = "clip"  # triplets from whole-clip votes, from segment votes (one per stretch), or both
     bt_margin: float = 1.0  # bradley-terry, noisy-bt: least score difference of an emitted pair
 
 
@@ -105,26 +105,49 @@ def parse_until(text: str) -> datetime:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
-def triplet_row(clip, chosen: EmotionSequence, rejected: EmotionSequence, votes: dict) -> TripletRow:
+def triplet_row(triplet: Triplet) -> TripletRow:
+    clip, chosen, rejected = triplet.clip, triplet.chosen, triplet.rejected
     return TripletRow(clip=clip.pk, audio=f"audio/clip{clip.pk}.wav", duration_s=clip.duration_s,
                       chosen=chosen.get_timeline(), rejected=rejected.get_timeline(),
-                      chosen_params=chosen.params.to_json(), rejected_params=rejected.params.to_json(), votes=votes)
+                      chosen_params=chosen.params.to_json(), rejected_params=rejected.params.to_json(),
+                      votes=triplet.votes, spans=triplet.spans)
+
+
+def check_filters(filters: ExportFilters) -> None:
+    if filters.aggregate not in AGGREGATIONS:
+        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
+    if filters.granularity not in GRANULARITIES:
+        raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}")
+    if filters.until:
+        parse_until(filters.until)
+
+
+def triplets_for(filters: ExportFilters) -> tuple[list[Triplet], dict]:
+    """The export's triplets, in a fixed order, and the counts after each filter."""
+    judgments, counts = judgments_for(filters)
+    judgments = list(judgments)
+    triplets = aggregate(judgments, filters, counts) if filters.granularity != "segment" else []
+    if filters.granularity != "clip":
+        answers: dict[int, list[tuple[int, str]]] = {}
+        for judgment_id, index, choice in SegmentAnswer.objects.filter(judgment__in=judgments).values_list(
+                "judgment_id", "index", "choice"):
+            answers.setdefault(judgment_id, []).append((index, choice))
+        stretches = segment_triplets(judgments, answers, filters, counts)
+        counts["segment triplets"] = len(stretches)
+        triplets += stretches
+    return sorted(triplets, key=lambda t: (t.clip.pk, t.chosen.pk, t.rejected.pk, t.spans or [])), counts
 
 
 def export_preferences(out: Path, filters: ExportFilters) -> ExportResult:
-    if filters.aggregate not in AGGREGATIONS:
-        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
-    if filters.until:
-        parse_until(filters.until)
-    judgments, counts = judgments_for(filters)
-    triplets = sorted(aggregate(list(judgments), filters, counts), key=lambda t: (t[0].pk, t[1].pk, t[2].pk))
+    check_filters(filters)
+    triplets, counts = triplets_for(filters)
     with export_folder(Path(out)) as folder:
-        for clip in {t[0].pk: t[0] for t in triplets}.values():
+        for clip in {t.clip.pk: t.clip for t in triplets}.values():
             shutil.copyfile(media.media_path(clip.audio.name), folder / "audio" / f"clip{clip.pk}.wav")
-        text = write_jsonl(folder / TRIPLETS_FILE, [triplet_row(*t) for t in triplets])
+        text = write_jsonl(folder / TRIPLETS_FILE, [triplet_row(t) for t in triplets])
         digest = hashlib.sha256(text.encode()).hexdigest()
         counts["triplets"] = len(triplets)
-        checkpoints = sorted({(t[1].checkpoint, t[1].checkpoint_hash) for t in triplets})
+        checkpoints = sorted({(t.chosen.checkpoint, t.chosen.checkpoint_hash) for t in triplets})
         write_text_atomic(folder / MANIFEST, json.dumps({
             "filters": asdict(filters), "counts": counts, "created_at": timezone.now().isoformat(),
             "checkpoints": [{"path": path, "sha256": sha} for path, sha in checkpoints],
@@ -176,8 +199,7 @@ def finish_export(record: PreferenceExport, directory: Path | None = None, token
 
 def request_export(filters: ExportFilters, created_by=None) -> PreferenceExport:
     """Record an export and hand it to a worker once committed (the page shows its state)."""
-    if filters.aggregate not in AGGREGATIONS:
-        raise ValueError(f"aggregate must be one of {', '.join(AGGREGATIONS)}")
+    check_filters(filters)
     with transaction.atomic():
         record = PreferenceExport.objects.create(filters=asdict(filters), created_by=created_by)
         transaction.on_commit(lambda: current_app.send_task(PreferenceExport.task_name, args=[record.pk]))

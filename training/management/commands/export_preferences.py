@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from dser.records import TRIPLETS_FILE
-from training.aggregation import AGGREGATIONS
+from training.aggregation import AGGREGATIONS, GRANULARITIES
 from training.services import ExportFilters, make_export
 
 DEFAULTS = ExportFilters()
@@ -37,6 +37,10 @@ class Command(BaseCommand):
                             help="Leave out answers given sooner than the video lasts (server clock; default: leave "
                                  "them out).")
         parser.add_argument("--aggregate", choices=AGGREGATIONS, default=DEFAULTS.aggregate)
+        parser.add_argument("--granularity", choices=GRANULARITIES, default=DEFAULTS.granularity,
+                            help="Triplets from whole-clip votes (clip), from the answers about each marked stretch "
+                                 f"(segment: one triplet per stretch, with its span), or both (default "
+                                 f"{DEFAULTS.granularity}).")
         parser.add_argument("--bt-margin", type=float, default=DEFAULTS.bt_margin,
                             help=f"bradley-terry: least score difference of an emitted pair (default {DEFAULTS.bt_margin}).")
 
