@@ -23,7 +23,7 @@ def annotate(request: HttpRequest) -> HttpResponse:
         "progress": services.progress(request.user), "history": services.history(request.user),
         "change_window_min": settings.CHANGE_WINDOW_S // 60, "answers": answers,
         "qualification": settings.QUALIFICATION, "standing": services.qualification_of(request.user),
-        "blocked_header": BLOCKED_HEADER})
+        "blocked_header": BLOCKED_HEADER, "segment_votes": settings.SEGMENT_VOTES})
 
 
 @require_POST

@@ -193,3 +193,49 @@ def test_an_annotator_who_fails_their_checks_is_warned_then_told_why_they_are_no
     expect(page.locator("#blocked-reason")).to_contain_text("5 of 5 checks failed")
     expect(page.locator("#task")).to_be_hidden()
     expect(page.locator("#empty")).to_be_hidden()
+
+
+def test_an_annotator_answers_each_stretch_and_the_clip_with_the_keyboard_alone(
+        browser, live_server, pair_video, media_root, settings):
+    """What was tried, in Chromium, keyboard only: on a comparison with two marked stretches, s
+    selects the first, 1 answers it (left better) and moves to the second, h loops it at half
+    speed, 0 answers it (same), and 2 answers the clip; then with segment votes required, the
+    overall answer before the stretches. What must hold: the judgment and both stretch answers
+    are saved as given; under "required" the overall answer waits for every stretch."""
+    for comparison in make_comparisons(pair_video, media_root, 2):
+        comparison.marks = [{"start": 0.2, "end": 0.8, "difference": 0.9}, {"start": 1.0, "end": 1.6, "difference": 0.5}]
+        comparison.save(update_fields=["marks"])
+    annotators("ann")
+    page = signed_in(browser, live_server, "ann")
+    page.goto(f"{live_server.url}/annotate/")
+    expect(page.locator("#segments .segment")).to_have_count(2)
+    answers_unlocked(page)
+    page.keyboard.press("s")
+    expect(page.locator("#segments .segment").first).to_be_focused()
+    page.keyboard.press("1")
+    second = page.locator("#segments .segment").nth(1)
+    expect(second).to_be_focused()
+    page.keyboard.press("h")
+    expect(second.locator(".slow")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("document.getElementById('player').playbackRate") == 0.5
+    page.keyboard.press("0")
+    expect(page.locator("#player")).to_be_focused()  # every stretch answered: the keys answer the clip
+    settings.SEGMENT_VOTES = "required"  # from the next comparison on (this one has every stretch answered)
+    page.keyboard.press("2")
+    expect(page.locator("#done-today")).to_have_text("1")
+    judgment = Judgment.objects.get()
+    assert judgment.choice == "right"
+    assert list(judgment.segments.values_list("index", "choice")) == [(1, "left"), (2, "same")]
+
+    expect(page.locator("#status")).to_contain_text("Answer every stretch first (2 left)", timeout=15_000)
+    page.keyboard.press("1")  # the overall answer, too soon
+    page.wait_for_timeout(300)
+    assert Judgment.objects.count() == 1 and page.locator(".answers button[data-choice=left]").is_disabled()
+    page.keyboard.press("s")
+    page.keyboard.press("2")
+    page.keyboard.press("2")
+    answers_unlocked(page)
+    page.keyboard.press("1")
+    expect(page.locator("#done-today")).to_have_text("2")
+    latest = Judgment.objects.order_by("-pk").first()
+    assert latest.choice == "left" and list(latest.segments.values_list("choice", flat=True)) == ["right", "right"]

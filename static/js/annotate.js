@@ -1,5 +1,9 @@
 // The annotation page: the next comparison, answers by mouse or keyboard, and the history,
 // all through the annotation API (/api/v1/). Answers unlock once the video has played to its end.
+// Segment votes: one row per marked stretch (Tab or s selects one; then 1 left better, 2 right
+// better, 0 same; l loops it, h replays it at half speed; Esc back to the whole clip). Without a
+// stretch selected, the keys answer the whole clip; with DSER_SEGMENT_VOTES=required that waits
+// until every stretch is answered.
 (function () {
   "use strict";
   const root = document.getElementById("annotate");
@@ -14,6 +18,10 @@
   const KEYS = Object.fromEntries(buttons.flatMap((b) => b.dataset.keys.split(" ").map((k) => [k, b.dataset.choice])));
   const ASK = "Which face follows the voice better? " +
     buttons.map((b) => `${b.dataset.keys.split(" ")[0]} ${b.dataset.label}`).join(" · ");
+  const segmentRows = document.getElementById("segments");
+  const SEGMENT_KEYS = {"1": "left", "2": "right", "0": "same"};
+  const SEGMENT_LABELS = {left: "left better", same: "same", right: "right better"};
+  let segmentAnswers = {};  // stretch index -> left | right | same
   let current = null;   // the comparison on screen
   let watched = false;  // played to the end once
   let loop = null;      // {start, end} while a mark loops
@@ -40,11 +48,14 @@
     current = body;
     watched = false;
     loop = null;
+    segmentAnswers = {};
     buttons.forEach((b) => { b.disabled = true; });
     player.src = body.video;
+    player.playbackRate = 1;
     player.load();
     document.getElementById("transcript").textContent = body.clip.transcript;
     drawMarks(body.marks, body.duration_s);
+    drawSegments(body.segments);
     setStatus("Watch to the end to answer. space play/pause · r replay");
     shownAt = performance.now();
     player.focus();
@@ -61,24 +72,88 @@
       el.setAttribute("aria-pressed", "false");
       el.style.left = `${(100 * mark.start) / duration}%`;
       el.style.width = `${Math.max(1, (100 * (mark.end - mark.start)) / duration)}%`;
+      el.dataset.start = mark.start;
       el.addEventListener("click", (event) => {
         event.stopPropagation();
-        const same = loop && loop.start === mark.start;
-        loop = same ? null : {start: mark.start, end: mark.end};
-        seekbar.querySelectorAll(".mark").forEach((m) => {
-          m.classList.remove("looping");
-          m.setAttribute("aria-pressed", "false");
-        });
-        if (loop) {
-          el.classList.add("looping");
-          el.setAttribute("aria-pressed", "true");
-          player.currentTime = loop.start;
-          player.play();
-        }
-        setStatus(loop ? `Looping ${mark.start.toFixed(1)}–${mark.end.toFixed(1)} s.` : "Loop stopped.");
+        toggleLoop(mark.start, mark.end);
       });
       seekbar.appendChild(el);
     }
+  }
+
+  // Loop [start, end) (again: stop), at `rate` times normal speed; marks and rows show which.
+  function toggleLoop(start, end, rate = 1) {
+    const same = loop && loop.start === start && player.playbackRate === rate;
+    loop = same ? null : {start, end};
+    player.playbackRate = loop ? rate : 1;
+    document.querySelectorAll("#seekbar .mark, #segments .loop, #segments .slow").forEach((el) => {
+      const on = Boolean(loop) && Number(el.dataset.start) === start && (!el.dataset.rate || Number(el.dataset.rate) === rate);
+      el.classList.toggle("looping", on);
+      el.setAttribute("aria-pressed", String(on));
+    });
+    if (loop) { player.currentTime = start; player.play(); }
+    const speed = rate === 1 ? "" : " at half speed";
+    setStatus(loop ? `Looping ${start.toFixed(1)}–${end.toFixed(1)} s${speed}.` : "Loop stopped.");
+  }
+
+  function drawSegments(segments) {
+    segmentRows.replaceChildren(...segments.map(segmentRow));
+    segmentRows.hidden = segments.length === 0;
+    document.getElementById("segments-hint").hidden = segments.length === 0;
+  }
+
+  function segmentRow(segment) {
+    const row = document.createElement("div");
+    const range = `${segment.start_s.toFixed(1)}–${segment.end_s.toFixed(1)} s`;
+    row.className = "segment";
+    row.tabIndex = 0;
+    row.dataset.index = segment.index;
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", `stretch ${segment.index}, ${range}: 1 left better, 2 right better, 0 same`);
+    row.innerHTML = `<span class="range">${segment.index} · ${range}</span>`;
+    const control = (className, text, onClick) => {
+      const button = document.createElement("button");
+      button.className = className;
+      button.textContent = text;
+      button.tabIndex = -1;  // Tab goes row to row; keys act on the selected row
+      button.addEventListener("click", (event) => { event.stopPropagation(); onClick(); });
+      row.appendChild(button);
+      return button;
+    };
+    for (const [className, label, rate] of [["loop", "loop", 1], ["slow", "½ speed", 0.5]]) {
+      const button = control(className, label, () => toggleLoop(segment.start_s, segment.end_s, rate));
+      Object.assign(button.dataset, {start: segment.start_s, rate});
+      button.setAttribute("aria-pressed", "false");
+    }
+    for (const [key, choice] of Object.entries(SEGMENT_KEYS)) {
+      const button = control("choice", SEGMENT_LABELS[choice], () => answerSegment(row, choice));
+      button.dataset.choice = choice;
+      button.innerHTML += ` <kbd>${key}</kbd>`;
+    }
+    row.querySelectorAll(".choice").forEach((b) => { b.disabled = true; });
+    return row;
+  }
+
+  function answerSegment(row, choice) {
+    if (!watched) { setStatus("Watch the video to the end first, then answer."); return; }
+    segmentAnswers[row.dataset.index] = choice;
+    row.classList.add("answered");
+    row.querySelectorAll(".choice").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.choice === choice)));
+    const next = Array.from(segmentRows.children).find((r) => !(r.dataset.index in segmentAnswers));
+    if (next) next.focus(); else player.focus();  // all answered: the keys answer the whole clip again
+    unlockAnswers();
+  }
+
+  function missingSegments() {
+    if (!current || current.segment_votes !== "required") return 0;
+    return current.segments.filter((s) => !(s.index in segmentAnswers)).length;
+  }
+
+  function unlockAnswers() {
+    const missing = missingSegments();
+    buttons.forEach((b) => { b.disabled = !watched || missing > 0; });
+    segmentRows.querySelectorAll(".choice").forEach((b) => { b.disabled = !watched; });
+    setStatus(missing ? `Answer every stretch first (${missing} left): Tab or s selects one.` : ASK);
   }
 
   function setStatus(text) { status.textContent = text; }
@@ -86,20 +161,23 @@
   async function answer(choice) {
     if (!current || sending) return;
     if (!watched) { setStatus("Watch the video to the end first, then answer."); return; }
+    if (missingSegments()) { unlockAnswers(); return; }
     sending = true;
     buttons.forEach((b) => { b.disabled = true; });
+    const segments = Object.entries(segmentAnswers).map(([index, answer]) => ({index: Number(index), choice: answer}));
     let result;
     try {
       result = await api(root.dataset.judgmentsUrl, {method: "POST", body: JSON.stringify({
-        comparison: current.id, choice, watched_to_end: watched, time_ms: Math.round(performance.now() - shownAt)})});
+        comparison: current.id, choice, segments, watched_to_end: watched,
+        time_ms: Math.round(performance.now() - shownAt)})});
     } catch (error) {  // offline, or the server did not answer: nothing was saved, try again
       result = {status: 0, body: {detail: "the network failed; nothing was saved, answer again"}};
     }
     sending = false;
     const {status: code, body} = result;
     if (code !== 201) {
+      unlockAnswers();
       setStatus(`Not saved: ${(body && body.detail) || code}`);
-      buttons.forEach((b) => { b.disabled = false; });
       return;
     }
     await loadHistory();
@@ -139,8 +217,7 @@
 
   player.addEventListener("ended", () => {
     watched = true;
-    buttons.forEach((b) => { b.disabled = false; });
-    setStatus(ASK);
+    unlockAnswers();
   });
   player.addEventListener("timeupdate", () => {
     if (loop && player.currentTime >= loop.end) player.currentTime = loop.start;
@@ -160,7 +237,21 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;  // a browser shortcut, not an answer
     if (event.target.tagName === "BUTTON" && (event.key === " " || event.key === "Enter")) return;  // press it
     if (event.key === " ") { event.preventDefault(); if (player.paused) player.play(); else player.pause(); return; }
-    if (event.key === "r") { loop = null; player.currentTime = 0; player.play(); return; }
+    if (event.key === "r") { loop = null; player.playbackRate = 1; player.currentTime = 0; player.play(); return; }
+    const rows = Array.from(segmentRows.children);
+    if (event.key === "s" && rows.length) {  // the next stretch (after the last: the whole clip)
+      const at = rows.indexOf(event.target.closest(".segment"));
+      if (at + 1 < rows.length) rows[at + 1].focus(); else player.focus();
+      return;
+    }
+    const row = event.target.closest(".segment");
+    if (row) {
+      const segment = current.segments.find((s) => String(s.index) === row.dataset.index);
+      if (event.key === "Escape") { player.focus(); return; }
+      if (event.key === "l") { toggleLoop(segment.start_s, segment.end_s); return; }
+      if (event.key === "h") { toggleLoop(segment.start_s, segment.end_s, 0.5); return; }
+      if (SEGMENT_KEYS[event.key]) { event.preventDefault(); answerSegment(row, SEGMENT_KEYS[event.key]); return; }
+    }
     if (KEYS[event.key]) { event.preventDefault(); answer(KEYS[event.key]); }
   });
 
