@@ -8,7 +8,7 @@ instance per judgment, no lookup per row).
 majority share, named so (training.services.ExportFilters.min_majority).
 """
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from statistics import median
 
@@ -18,11 +18,12 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from annotator.models import Judgment, Qualification, too_fast
+from annotator.models import Judgment, Qualification, SegmentAnswer, too_fast
 from annotator.stats.agreement import agreement_by_annotator, krippendorff_alpha, percent_agreement
 from annotator.stats.ranking import fit_bradley_terry, wins_of
 from annotator.stats.skill import dawid_skene
 from corpus.models import Clip
+from rendering.models import Comparison
 
 SKILL_CACHE_S = 300
 
@@ -40,7 +41,37 @@ def dashboard_figures(days: int = 14) -> dict:
             "annotators": annotator_rows(agreement_by_annotator(overlapping), skills),
             "judgments": Judgment.objects.count(), "qualification": settings.QUALIFICATION,
             "overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
-            "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(answers)}
+            "alpha": krippendorff_alpha(overlapping), "rankings": clip_rankings(answers),
+            "segments": segment_figures()}
+
+
+def segment_figures(latest: int = 20) -> dict:
+    """Agreement over the answers about marked stretches (each stretch a unit, as each
+    comparison is above), and the `latest` comparisons answered so, each with its stretches
+    placed on its timeline, their votes, majority and agreement."""
+    by_stretch: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
+    for comparison, index, name, choice in SegmentAnswer.objects.filter(judgment__comparison__is_control=False) \
+            .values_list("judgment__comparison_id", "index", "judgment__annotator__username", "choice"):
+        by_stretch[(comparison, index)][name] = choice
+    overlapping = [votes for votes in by_stretch.values() if len(votes) >= 2]
+    shown = sorted({comparison for comparison, _ in by_stretch}, reverse=True)[:latest]
+    comparisons = Comparison.objects.select_related("clip").in_bulk(shown)
+    timelines = []
+    for pk in shown:
+        comparison = comparisons[pk]
+        duration = comparison.duration_s or comparison.clip.duration_s or 1.0
+        stretches = []
+        for segment in comparison.segments():
+            votes = by_stretch.get((pk, segment["index"]), {})
+            counts = Counter(votes.values()).most_common()
+            stretches.append({**segment, "left_pct": 100 * segment["start_s"] / duration,
+                              "width_pct": max(1.0, 100 * (segment["end_s"] - segment["start_s"]) / duration),
+                              "votes": counts, "agreement": percent_agreement([votes]) if len(votes) >= 2 else None,
+                              "majority": counts[0][0] if counts and (len(counts) == 1 or counts[0][1] > counts[1][1])
+                              else ""})
+        timelines.append({"comparison": comparison, "stretches": stretches})
+    return {"overlapping": len(overlapping), "percent_agreement": percent_agreement(overlapping),
+            "alpha": krippendorff_alpha(overlapping), "timelines": timelines}
 
 
 def judgments_per_day(days: int) -> list[tuple]:

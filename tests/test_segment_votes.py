@@ -109,3 +109,24 @@ def test_the_openapi_schema_documents_segments(client, served):
     assert {"index", "start_s", "end_s"} <= set(schema["Segment"]["properties"])
     assert schema["SegmentIn"]["properties"]["choice"]["enum"] == ["left", "right", "same"]
     assert "segments" in schema["JudgmentIn"]["properties"] and "segments" in schema["ChangeIn"]["properties"]
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_agreement_per_stretch_and_each_comparisons_stretches_on_its_timeline(
+        client, pair_video, media_root, admin_user):
+    """Three annotators answer both stretches of one comparison: the first all left better,
+    the second left, right, same. The dashboard counts two stretches with overlapping answers,
+    agreement (3 agreeing pairs of 6) 0.5, and shows the stretches with their majorities."""
+    from annotator import services
+    from tests.support import judge_watched
+
+    (comparison,) = make_comparisons(pair_video, media_root, 1, overlap=3)
+    two_stretches(comparison)
+    for user, second in zip(annotators("ann", "bob", "eve"), ("left", "right", "same")):
+        lease = services.serve_next(user)
+        judge_watched(user, lease.comparison_id, "left")
+        services.change(user, user.judgments.get().pk, segments=[(1, "left"), (2, second)])
+    client.force_login(admin_user)
+    page = client.get("/annotate/dashboard/").content.decode()
+    assert "2 stretches answered by two or more annotators" in page and "agreement 0.50" in page
+    assert "1: left · 1.00" in page and "2: split · 0.00" in page
