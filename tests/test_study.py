@@ -74,9 +74,9 @@ def test_every_stage_leaves_its_artefacts_and_the_report_has_the_papers_tables(s
     assert (Path(results["web_run"]["directory"]) / "training_curves.png").is_file()  # the web app's run, by a worker
     report = (out / "report.md").read_text()
     for heading in ("Table 2", "Table 3", "Table 4", "which log-likelihood", "annotator error rate",
-                    "Annotation rounds", "Policies: which judgments to ask for"):
+                    "Annotation rounds", "Policies: which judgments to ask for", "Judgments against gain"):
         assert heading in report
-    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error", "policy_gains"):
+    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error", "policy_gains", "segment_gains"):
         assert (out / "plots" / f"{plot}.png").stat().st_size > 1000
     assert (out / "app" / "media" / "study" / "report.md").read_text() == report  # published to the web app
     assert "The paper's ordering" in stdout.splitlines()[-1]
@@ -131,3 +131,19 @@ def test_the_policy_rounds_spend_the_same_budget_and_qualification_stops_the_car
                                    "annotator_qualification q JOIN auth_user u ON u.id = q.annotator_id").fetchall())
     assert standing["policy-d-fast"] == "blocked"
     assert all(standing[f"policy-d-{i}"] == "qualified" for i in (1, 2, 3))
+
+
+def test_segment_votes_give_more_triplets_per_judgment_and_dpo_on_them_gains(study):
+    """Issue 29's table at toy size: the main round's stretch answers exported at each share of
+    its judgments give more triplets than its whole-clip answers, each with the span it is
+    about, and DPO on the full round's segment triplets lowers held-out MAE for each loss."""
+    out, _ = study
+    segments = json.loads((out / "results.json").read_text())["segments"]
+    for share in segments["shares"]:
+        clip, segment = (segments["exports"][f"{g}-{share:.3f}"] for g in ("clip", "segment"))
+        assert clip["judgments"] == segment["judgments"] and segment["triplets"] > clip["triplets"]
+    rows = [json.loads(line) for line in (out / "segments" / "export" / "segment-1.000" / "triplets.jsonl")
+            .read_text().splitlines()]
+    assert rows and all(len(row["spans"]) == 1 and row["spans"][0][0] < row["spans"][0][1] for row in rows)
+    for loss, gains in segments["gains"].items():
+        assert min(gains["segment-1.000"]) > 0, loss

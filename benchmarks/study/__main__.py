@@ -62,12 +62,13 @@ class Scale:
     dpo_epochs: int
     dpo_lrs: tuple[float, ...]  # DPO's learning rate is chosen among these per loss, on the validation clips
     validation_clips: int  # annotation-voice dialogues whose truth no stage used: DPO's lr is chosen on them
+    vote_shares: tuple[float, ...]  # of the main round's judgments, for the judgments-against-gain table
 
 
 FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2,
-             dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60)
+             dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60, vote_shares=(1 / 8, 1 / 4, 1 / 3, 1 / 2, 1.0))
 QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=2, dpo_lrs=(1e-4, 3e-4),
-              validation_clips=6)
+              validation_clips=6, vote_shares=(1 / 2, 1.0))
 
 
 # With --status FILE, each progress line is also kept there as JSON (state, message, time) for
@@ -143,7 +144,8 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
         progress(f"render batch {rendered['batch']}: {rendered['comparisons']} comparisons")
         rounds = {}
         todo = [e for e in error_rates if not (out / "rounds" / f"e{e:g}" / "round.json").is_file()]
-        errors = app.comparison_errors(app.truth_of(corpus)) if todo else {}
+        truth = app.truth_of(corpus) if todo else {}
+        errors, stretch_errors = (app.comparison_errors(truth, stretches) if todo else {} for stretches in (False, True))
         port = free_port()
         with running(start_web(env, port, workers=2, log=log_dir / "web.log")) if todo else nullcontext():
             for error_rate in error_rates:
@@ -152,7 +154,7 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
                 def annotate_round() -> dict:
                     app.reset_annotation()
                     team = app.make_team(f"sim-e{error_rate * 100:.0f}", scale.annotators, error_rate, seed=0)
-                    annotate_all(team, f"http://127.0.0.1:{port}", errors)
+                    annotate_all(team, f"http://127.0.0.1:{port}", errors, stretch_errors=stretch_errors)
                     return {"annotation": app.round_figures(team), "export": app.export_round(directory / "export")}
 
                 rounds[f"e{error_rate:g}"] = cached(directory / "round.json", annotate_round)
@@ -235,22 +237,28 @@ def paper_likelihood_runs(out: Path, scale: Scale, runs: list[dict], validation,
     return choice
 
 
-def run_policies(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out, env: dict, stage3: Path) -> dict:
-    """Issue 28's policy rounds (benchmarks/study/policies.py), DPO at the main β and each
-    loss's chosen learning rate."""
-    from benchmarks.study import app
+def main_dpo(out: Path, scale: Scale, lrs: dict, held_out):
+    """DPO as the policy and segment tables run it: from a run's stage-2 model, at the main β
+    and its loss's chosen learning rate, measured on the held-out clips."""
     from benchmarks.study.evaluation import dpo_run
-    from benchmarks.study.policies import policy_study
-    from corpus.sources.demo import DemoCorpus
 
     def dpo(triplets: Path, run: dict, directory: Path) -> dict:
         init = out / "models" / f"{run['loss']}-seed{run['seed']}" / "stage2"
         return dpo_run(triplets, init, directory, dpo_config(scale, MAIN_BETA, lrs[run["loss"]]["chosen"], run["seed"]),
                        held_out)
 
+    return dpo
+
+
+def run_policies(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out, env: dict, stage3: Path) -> dict:
+    """Issue 28's policy rounds (benchmarks/study/policies.py)."""
+    from benchmarks.study import app
+    from benchmarks.study.policies import policy_study
+    from corpus.sources.demo import DemoCorpus
+
     errors = app.comparison_errors(app.truth_of(DemoCorpus(stage3)))
     runs = [run for run in runs if run["loss"] == POLICY_LOSS]
-    return policy_study(out, scale.annotators, errors, env, runs, dpo, progress)
+    return policy_study(out, scale.annotators, errors, env, runs, main_dpo(out, scale, lrs, held_out), progress)
 
 
 def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
@@ -267,6 +275,7 @@ def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
             "DPO lr choice": total("dpo/lr-*.json"),
             "DPO runs": sum(result["seconds"] for run in runs for result in run["dpo"].values()),
             "policy rounds + exports": total("policies/*/round.json"),
+            "segment-vote DPO runs": total("segments/dpo/*/*/result.json"),
             "policy DPO runs": total("policies/dpo/*/*/result.json"),
             "web-app DPO run": total("web_run.json")}
 
@@ -328,13 +337,16 @@ def run(args) -> None:
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
     paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
+    from benchmarks.study.segment_votes import segment_study  # while the main round's votes are the app's
+
+    segments = segment_study(out, scale.vote_shares, runs, main_dpo(out, scale, lrs, held_out), progress)
     policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
                "baseline_accuracy": baseline, "dpo_lr": lrs, "paper_likelihood": {
                    "likelihood": PAPER_LIKELIHOOD, "run": PAPER_LIKELIHOOD_RUN, "lr": paper_likelihood_lr},
-               "runs": runs, **stage3_results, "policies": policies,
+               "runs": runs, **stage3_results, "segments": segments, "policies": policies,
                "timings": timings(out, runs)}
     results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))

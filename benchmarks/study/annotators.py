@@ -7,7 +7,10 @@ TIE_MAE, and a biased one answers "left" whatever it sees: the controls and agre
 must expose it. The policy rounds (benchmarks/study/policies.py) add one who answers at random
 and one who answers before the video ends; there everyone else "watches" each pair for
 `watch_share` of its length before answering (the server's DSER_MIN_WATCH_SHARE is set to
-match: the study's clock runs faster than a person's).
+match: the study's clock runs faster than a person's). One who answers `segments` also answers
+each marked stretch the same way, on the two sequences' errors over that stretch ("same" where
+a whole-clip answer would be "tie"), from a random stream of its own, so its whole-clip answers
+are the ones it would give alone.
 """
 import json
 import random
@@ -29,6 +32,7 @@ class SimulatedAnnotator:
     always_left: bool = False
     random_answers: bool = False
     watch_share: float = 0.0  # of each video's length, waited before answering
+    segments: bool = False  # answers each marked stretch too (segment votes)
     seed: int = 0
     created: list[int] = field(default_factory=list)  # ids of the judgments the API created
     refused: list[int] = field(default_factory=list)  # HTTP statuses of refusals
@@ -42,6 +46,13 @@ class SimulatedAnnotator:
         if better == "tie" or abs(left_error - right_error) >= OBVIOUS_MAE:
             return better
         return ("right" if better == "left" else "left") if rng.random() < self.error_rate else better
+
+
+    def stretch_answers(self, errors: dict[int, tuple[float, float]], rng: random.Random) -> list[dict]:
+        """The API's `segments`: an answer per stretch, `errors`: stretch index -> (left, right) MAE."""
+        same = {"tie": "same"}
+        return [{"index": index, "choice": same.get(choice, choice)}
+                for index, pair in sorted(errors.items()) for choice in (self.choose(*pair, rng),)]
 
 
 def truer_side(left_error: float, right_error: float) -> str:
@@ -79,11 +90,13 @@ class Budget:
 
 
 def annotate(annotator: SimulatedAnnotator, base_url: str, errors: dict[int, tuple[float, float]],
-             budget: Budget | None = None) -> None:
+             budget: Budget | None = None, stretch_errors: dict[int, dict] | None = None) -> None:
     """Ask for the next comparison, fetch the start of its video, answer; until none is left
     (or the team's budget is spent, or the server no longer serves this annotator).
-    `errors`: comparison id -> the MAE of its left and right sequence to the truth."""
+    `errors`: comparison id -> the MAE of its left and right sequence to the truth;
+    `stretch_errors`: comparison id -> {stretch index: the same over that stretch}."""
     rng = random.Random(f"{annotator.name}/{annotator.seed}")
+    stretch_rng = random.Random(f"{annotator.name}/{annotator.seed}/stretches")
     budget = budget or Budget()
     while budget.left():
         status, payload = call(base_url, "GET", "/api/v1/comparisons/next", annotator.token)
@@ -96,10 +109,12 @@ def annotate(annotator: SimulatedAnnotator, base_url: str, errors: dict[int, tup
         if video != 206:
             raise RuntimeError(f"{annotator.name}: the video of comparison {served['id']} answered {video}")
         choice = annotator.choose(*errors[served["id"]], rng)
+        answer = {"comparison": served["id"], "choice": choice, "watched_to_end": True,
+                  "time_ms": int(served["duration_s"] * 1000)}
+        if annotator.segments and served["segments"]:
+            answer["segments"] = annotator.stretch_answers((stretch_errors or {})[served["id"]], stretch_rng)
         time.sleep(served["duration_s"] * annotator.watch_share)
-        status, payload = call(base_url, "POST", "/api/v1/judgments", annotator.token, {
-            "comparison": served["id"], "choice": choice, "watched_to_end": True,
-            "time_ms": int(served["duration_s"] * 1000)})
+        status, payload = call(base_url, "POST", "/api/v1/judgments", annotator.token, answer)
         if status == 201:
             annotator.created.append(json.loads(payload)["id"])
             budget.spend()
@@ -107,7 +122,8 @@ def annotate(annotator: SimulatedAnnotator, base_url: str, errors: dict[int, tup
             annotator.refused.append(status)
 
 
-def annotate_all(annotators: list[SimulatedAnnotator], base_url: str, errors: dict, budget: int | None = None) -> None:
+def annotate_all(annotators: list[SimulatedAnnotator], base_url: str, errors: dict, budget: int | None = None,
+                 stretch_errors: dict | None = None) -> None:
     """All annotators at once, each in its own thread, as a team works; at most about `budget`
     judgments in all (a thread that asked before the budget ran out still answers)."""
     shared = Budget(budget)
@@ -115,7 +131,7 @@ def annotate_all(annotators: list[SimulatedAnnotator], base_url: str, errors: di
 
     def run(annotator: SimulatedAnnotator) -> None:
         try:
-            annotate(annotator, base_url, errors, shared)
+            annotate(annotator, base_url, errors, shared, stretch_errors)
         except Exception as error:  # reported below, after the others finish
             failures.append(error)
 

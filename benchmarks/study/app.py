@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotator.dashboard import dashboard_figures
-from annotator.models import ApiToken, Judgment, Lease
+from annotator.models import ApiToken, Judgment, Lease, SegmentAnswer
 from benchmarks.study.annotators import SimulatedAnnotator
 from corpus.services import import_clips
 from corpus.sources.clips import meld_sources
@@ -75,31 +75,41 @@ def render_batch(checkpoint: Path, seed: int, controls: float, overlap: int, pro
     return batch
 
 
-def comparison_errors(truth: dict) -> dict[int, tuple[float, float]]:
-    """Comparison id -> MAE of its left and right sequence to the clip's true timeline."""
+def comparison_errors(truth: dict, stretches: bool = False) -> dict[int, tuple | dict]:
+    """Comparison id -> MAE of its left and right sequence to the clip's true timeline, or with
+    `stretches`, comparison id -> {stretch index: the same over that marked stretch}."""
     errors = {}
     for comparison in Comparison.objects.filter(clip__dataset=DATASET).select_related("clip", "left", "right"):
         entry = truth[comparison.clip.key.split("/", 1)[1]]
         true, duration = Timeline(entry["times"], entry["values"]), comparison.clip.duration_s
-        errors[comparison.pk] = tuple(timeline_mae(side.get_timeline(), true, duration)
-                                      for side in (comparison.left, comparison.right))
+        sides = [side.get_timeline() for side in (comparison.left, comparison.right)]
+        if stretches:
+            errors[comparison.pk] = {segment["index"]: tuple(
+                timeline_mae(side, true, duration, span=(segment["start_s"], segment["end_s"])) for side in sides)
+                for segment in comparison.segments()}
+        else:
+            errors[comparison.pk] = tuple(timeline_mae(side, true, duration) for side in sides)
     return errors
 
 
 @transaction.atomic
 def reset_annotation() -> None:
-    """Clear the study's judgments and leases before a round: each round is a fresh team."""
+    """Clear the study's judgments and leases before a round: each round is a fresh team.
+    (Judgments are append-only in the product: what they hold is deleted first.)"""
+    SegmentAnswer.objects.filter(judgment__comparison__clip__dataset=DATASET).delete()
     Judgment.objects.filter(comparison__clip__dataset=DATASET).delete()
     Lease.objects.filter(comparison__clip__dataset=DATASET).delete()
 
 
 def make_team(round_name: str, honest: int, error_rate: float, seed: int) -> list[SimulatedAnnotator]:
-    """`honest` annotators with the error rate, and one who always answers "left"."""
+    """`honest` annotators with the error rate, and one who always answers "left"; all of them
+    answer the marked stretches too (segment votes)."""
     team = []
     for name, bias in [(f"{round_name}-{i + 1}", False) for i in range(honest)] + [(f"{round_name}-left", True)]:
         user, _ = User.objects.get_or_create(username=name)
         assign_role(user, ANNOTATORS)
-        team.append(SimulatedAnnotator(name, ApiToken.issue(user), error_rate, always_left=bias, seed=seed))
+        team.append(SimulatedAnnotator(name, ApiToken.issue(user), error_rate, always_left=bias, segments=True,
+                                       seed=seed))
     return team
 
 

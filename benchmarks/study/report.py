@@ -84,6 +84,11 @@ def write_report(results: dict, out: Path) -> Path:
                  + "\n\n![MAE against error rate](plots/mae_vs_error.png)")
 
     parts.append(annotation_section(results))
+    if "segments" in results:
+        from benchmarks.study.segment_report import plot_segment_gains, segment_section
+
+        parts.append(segment_section(results))
+        plot_segment_gains(results, plots)
     if "policies" in results:
         from benchmarks.study.policy_report import plot_policy_gains, policy_section
 
