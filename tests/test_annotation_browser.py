@@ -231,8 +231,10 @@ def test_an_annotator_answers_each_stretch_and_the_clip_with_the_keyboard_alone(
     page.keyboard.press("1")  # the overall answer, too soon
     page.wait_for_timeout(300)
     assert Judgment.objects.count() == 1 and page.locator(".answers button[data-choice=left]").is_disabled()
-    page.keyboard.press("s")
+    page.keyboard.press("Shift+Digit2")  # the second stretch by its number
+    expect(page.locator("#segments .segment").nth(1)).to_be_focused()
     page.keyboard.press("2")
+    page.keyboard.press("Shift+Digit1")
     page.keyboard.press("2")
     answers_unlocked(page)
     page.keyboard.press("1")

@@ -1,6 +1,6 @@
 // The annotation page: the next comparison, answers by mouse or keyboard, and the history,
 // all through the annotation API (/api/v1/). Answers unlock once the video has played to its end.
-// Segment votes: one row per marked stretch (Tab or s selects one; then 1 left better, 2 right
+// Segment votes: one row per marked stretch (Tab, s or Shift+its number selects one; then 1 left better, 2 right
 // better, 0 same; l loops it, h replays it at half speed; Esc back to the whole clip). Without a
 // stretch selected, the keys answer the whole clip; with DSER_SEGMENT_VOTES=required that waits
 // until every stretch is answered.
@@ -239,6 +239,8 @@
     if (event.key === " ") { event.preventDefault(); if (player.paused) player.play(); else player.pause(); return; }
     if (event.key === "r") { loop = null; player.playbackRate = 1; player.currentTime = 0; player.play(); return; }
     const rows = Array.from(segmentRows.children);
+    const numbered = event.shiftKey && /^Digit[1-9]$/.test(event.code) && rows[Number(event.code.slice(5)) - 1];
+    if (numbered) { event.preventDefault(); numbered.focus(); return; }  // Shift + a stretch's number
     if (event.key === "s" && rows.length) {  // the next stretch (after the last: the whole clip)
       const at = rows.indexOf(event.target.closest(".segment"));
       if (at + 1 < rows.length) rows[at + 1].focus(); else player.focus();
