@@ -13,7 +13,10 @@ frames' mean log-likelihoods (DenseDPO, arXiv 2506.03517):
 averaged (or summed) over its spans. Here log p is the log-likelihood the
 init model was trained to maximise (emotion.dirichlet.LOG_LIKELIHOODS): the Dirichlet
 density log Dir(y|alpha), or for a cross-entropy model sum_k y_k log mean_k. The reference is
-the init model, frozen, and its log-likelihoods are computed once before training. Dropout is off in both.
+the init model, frozen (or, with `--reference CHECKPOINT`, another sequence model: iterative
+DPO compares each round's policy with the previous round's model), and its log-likelihoods are
+computed once before training. `--label-smoothing ε` takes each label as flipped with
+probability ε (robust DPO, TRL's `label_smoothing`). Dropout is off in both.
 Each clip goes through the model on its own (no padding), so a pair's log-densities do not
 depend on which other clips share its batch and the cached reference stays exact.
 """
@@ -58,13 +61,17 @@ class Pair:
 
 
 def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chosen_logps: torch.Tensor,
-             ref_rejected_logps: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The sigmoid DPO loss, elementwise over any shape (here (T,) frames of one pair).
-    Returns (losses, chosen_rewards, rejected_rewards), all of the input's shape; the rewards
-    are beta * (policy - reference) log-densities, detached."""
+             ref_rejected_logps: torch.Tensor, beta: float,
+             label_smoothing: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The sigmoid DPO loss, elementwise over any shape (here (T,) frames of one pair); with
+    `label_smoothing` ε, the robust form (each label flipped with probability ε):
+    -(1 - ε) log σ(margin) - ε log σ(-margin). Returns (losses, chosen_rewards,
+    rejected_rewards), all of the input's shape; the rewards are beta * (policy - reference)
+    log-densities, detached."""
     chosen_rewards = beta * (chosen_logps - ref_chosen_logps)
     rejected_rewards = beta * (rejected_logps - ref_rejected_logps)
-    losses = -F.logsigmoid(chosen_rewards - rejected_rewards)
+    margin = chosen_rewards - rejected_rewards
+    losses = -(1 - label_smoothing) * F.logsigmoid(margin) - label_smoothing * F.logsigmoid(-margin)
     return losses, chosen_rewards.detach(), rejected_rewards.detach()
 
 
@@ -151,7 +158,7 @@ def pair_terms(model: DSERModel, pair: Pair, reference: tuple, config: DPOConfig
         masks = span_masks(pair.spans, len(logps[0]), model.frame_rate)
         logps = tuple(span_means(values, masks) for values in logps)
     chosen, rejected = logps[:2]
-    losses, chosen_rewards, rejected_rewards = dpo_loss(*logps, config.beta)
+    losses, chosen_rewards, rejected_rewards = dpo_loss(*logps, config.beta, config.label_smoothing)
     reduce = torch.sum if config.loss_reduction == "sum" else torch.mean
     margin = float((chosen_rewards - rejected_rewards).sum())
     loss = reduce(losses)
@@ -172,18 +179,29 @@ def evaluate_pairs(model: DSERModel, pairs: list[Pair], references: list[tuple],
 
 
 def initial_models(init: Path, config: DPOConfig) -> tuple[DSERModel, DSERModel, DPOConfig]:
-    """The policy (trainable) and the frozen reference, both from the stage-2 checkpoint, and
-    `config` with its likelihood made concrete."""
-    policy, metadata = load_checkpoint(init)
-    if policy.head_kind != "sequence":
-        raise ValueError(f"{init} is a stage-{metadata.stage} {policy.head_kind} model; DPO needs a sequence model")
+    """The policy (trainable), from the init checkpoint, and the frozen reference: the init
+    itself, or `config.reference`'s checkpoint; and `config` with its likelihood made concrete
+    (the init's)."""
+    if not 0 <= config.label_smoothing < 0.5:
+        raise ValueError(f"label smoothing must be at least 0 and below 0.5, not {config.label_smoothing:g}")
+    policy, metadata = sequence_model(init)
     if config.freeze_feature_encoder:
         policy.backbone.freeze_feature_encoder()
-    reference = copy.deepcopy(policy).eval()
+    reference = copy.deepcopy(policy) if config.reference == "init" else sequence_model(Path(config.reference))[0]
+    if reference.frame_rate != policy.frame_rate:
+        raise ValueError(f"the reference {config.reference} runs at {reference.frame_rate:g} frames a second, the "
+                         f"init {init} at {policy.frame_rate:g}: they must share a clock")
     for parameter in reference.parameters():
         parameter.requires_grad_(False)
     # eval: dropout and layer drop off in both
-    return policy.eval(), reference, replace(config, likelihood=likelihood_for(config, metadata))
+    return policy.eval(), reference.eval(), replace(config, likelihood=likelihood_for(config, metadata))
+
+
+def sequence_model(path: Path) -> tuple[DSERModel, Metadata]:
+    model, metadata = load_checkpoint(path)
+    if model.head_kind != "sequence":
+        raise ValueError(f"{path} is a stage-{metadata.stage} {model.head_kind} model; DPO needs a sequence model")
+    return model, metadata
 
 
 def likelihood_for(config: DPOConfig, init: Metadata) -> str:
@@ -245,6 +263,7 @@ def train_dpo(triplets: Path, init: Path, out: Path, config: DPOConfig, progress
         save_checkpoint(policy, out, Metadata(stage=3, head="sequence", metrics=summary, provenance={
             "command": "train-dpo", "triplets": str(triplets), "triplets_sha256": file_hash(triplets),
             "init": str(init), "init_sha256": checkpoint_hash(Path(init)), "beta": config.beta,
+            "reference_sha256": checkpoint_hash(Path(init if config.reference == "init" else config.reference)),
             "train_pairs": len(train), "val_pairs": len(val), "config": asdict(config)}))
         write_log(log, out)
         if progress:

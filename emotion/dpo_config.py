@@ -15,4 +15,10 @@ class DPOConfig:
     # A timeline's per-frame log-likelihood: "dirichlet" (the density) or "ce" (of the mean
     # alone); "auto": the one the init model was trained to maximise (its loss).
     likelihood: str = "auto"
+    # The frozen model the policy is compared against: "init" (the init checkpoint itself), or
+    # another sequence checkpoint's path (iterative DPO: the previous round's model).
+    reference: str = "init"
+    # Robust DPO for noisy labels (TRL's label_smoothing): each preference is taken to be
+    # flipped with this probability, 0 <= ε < 0.5.
+    label_smoothing: float = 0.0
     seed: int = 0

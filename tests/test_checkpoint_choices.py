@@ -48,8 +48,10 @@ def test_the_dpo_form_offers_sequence_models_and_a_broken_one_is_a_form_error(cl
     assert str(roots / "mine" / "stage2") in choices and str(broken) in choices
     assert str(roots / "mine" / "stage1") not in choices  # an utterance model cannot start DPO
     client.force_login(engineer)
-    for path, message in (("/etc/passwd", "Select a valid choice"), (str(broken), "malformed")):
-        response = client.post("/training/runs/", {"export": export.pk, "init_checkpoint": path, "beta": 0.5,
-                                                   "lr": 1e-5, "epochs": 1, "batch_size": 1}, follow=True)
-        assert response.status_code == 200 and message in response.content.decode()
+    for field in ("init_checkpoint", "reference"):  # the reference is offered and checked the same way
+        assert str(roots / "mine" / "stage2") in dict(RunForm().fields[field].choices)
+        for path, message in (("/etc/passwd", "Select a valid choice"), (str(broken), "malformed")):
+            response = client.post("/training/runs/", {"export": export.pk, field: path, "beta": 0.5,
+                                                       "lr": 1e-5, "epochs": 1, "batch_size": 1}, follow=True)
+            assert response.status_code == 200 and message in response.content.decode()
     assert TrainingRun.objects.count() == 1

@@ -32,6 +32,12 @@ def test_the_loss_equals_a_hand_computed_value():
     assert (chosen.item(), rejected.item()) == (pytest.approx(0.25), pytest.approx(-0.5))
 
 
+def test_label_smoothing_takes_each_label_as_flipped_with_its_probability():
+    # margin 0.75 as above; ε 0.1: -0.9 log σ(0.75) - 0.1 log σ(-0.75)
+    losses, _, _ = dpo_loss(*(torch.tensor([v]) for v in (-1.0, -2.0, -1.5, -1.0)), beta=0.5, label_smoothing=0.1)
+    assert losses.item() == pytest.approx(0.9 * math.log(1 + math.exp(-0.75)) + 0.1 * math.log(1 + math.exp(0.75)))
+
+
 def test_the_loss_is_ln_2_when_the_policy_is_the_reference():
     logps = torch.randn(2, 50)
     losses, _, _ = dpo_loss(logps[0], logps[1], logps[0], logps[1], beta=0.5)
@@ -195,3 +201,32 @@ def test_a_run_on_segment_triplets_trains_on_their_spans(triplets, tmp_path):
     log = [json.loads(line) for line in (tmp_path / "run" / "training_log.jsonl").read_text().splitlines()]
     assert log[0]["loss"] == pytest.approx(math.log(2), abs=1e-4)
     assert load_checkpoint(tmp_path / "run")[1].stage == 3
+
+
+def test_a_reference_checkpoint_other_than_the_init_is_what_the_policy_is_compared_with(triplets, tmp_path):
+    """Iterative DPO: the init is a first round's model, the reference the stage-2 model it came
+    from. The first step's loss is then the hand-computed mean over pairs of each pair's mean
+    over frames of -log σ(β [(c - c_ref) - (r - r_ref)]) with the two models' log-likelihoods,
+    not ln 2; and the run records the reference's hash. A stage-1 reference, or label smoothing
+    of 0.5 or more, is refused before training."""
+    first_round = tmp_path / "round1"
+    train_dpo(triplets, DEFAULT_STAGE2, first_round, DPOConfig(epochs=1, batch_size=4, val_fraction=0, lr=1e-3),
+              progress=False)
+    config = DPOConfig(epochs=1, batch_size=100, val_fraction=0, reference=str(DEFAULT_STAGE2))
+    train_dpo(triplets, first_round, tmp_path / "round2", config, progress=False)
+    policy, reference = load_checkpoint(first_round)[0].eval(), load_checkpoint(DEFAULT_STAGE2)[0].eval()
+    provenance = load_checkpoint(tmp_path / "round2")[1].provenance
+    likelihood, expected = provenance["config"]["likelihood"], []  # the init's (the stage-2 model's loss)
+    with torch.no_grad():
+        for pair in load_triplets(triplets):
+            (chosen, rejected), (ref_chosen, ref_rejected) = (pair_logps(m, pair, likelihood) for m in (policy, reference))
+            margin = 0.5 * ((chosen - ref_chosen) - (rejected - ref_rejected))
+            expected.append(float(torch.log1p(torch.exp(-margin)).mean()))
+    log = [json.loads(line) for line in (tmp_path / "round2" / "training_log.jsonl").read_text().splitlines()]
+    assert log[0]["loss"] == pytest.approx(np.mean(expected), rel=1e-4) and abs(log[0]["loss"] - math.log(2)) > 1e-3
+    assert provenance["config"]["reference"] == str(DEFAULT_STAGE2)
+    assert provenance["reference_sha256"] == load_checkpoint(first_round)[1].provenance["init_sha256"]
+    with pytest.raises(ValueError, match="DPO needs a sequence model"):
+        train_dpo(triplets, first_round, tmp_path / "x", DPOConfig(reference=str(DEFAULT_STAGE1)), progress=False)
+    with pytest.raises(ValueError, match="label smoothing must be at least 0 and below 0.5, not 0.5"):
+        train_dpo(triplets, first_round, tmp_path / "y", DPOConfig(label_smoothing=0.5), progress=False)

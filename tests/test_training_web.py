@@ -2,6 +2,7 @@
 import time
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from emotion.checkpoint import load_checkpoint
@@ -40,8 +41,10 @@ def test_an_engineer_exports_launches_a_run_and_cancels_another(judged, engineer
     assert export.triplets == 2 and "download" in engineer_client.get("/training/").content.decode()
 
     response = engineer_client.post("/training/runs/", {"export": export.pk, "beta": 0.5, "lr": 1e-4, "epochs": 2,
-                                                        "batch_size": 2})
+                                                        "batch_size": 2, "reference": str(settings.STAGE2_CHECKPOINT),
+                                                        "label_smoothing": 0.1})
     run = TrainingRun.objects.get()
+    assert (run.reference_checkpoint, run.label_smoothing) == (str(settings.STAGE2_CHECKPOINT), 0.1)
     assert response.status_code == 302 and response["Location"] == f"/training/runs/{run.pk}/"
     wait_for(lambda: run_status(run) not in ("pending", "running"), 120, "the run to finish", worker)
     assert run.status == "done", run.error
@@ -49,7 +52,9 @@ def test_an_engineer_exports_launches_a_run_and_cancels_another(judged, engineer
     page = engineer_client.get(f"/training/runs/{run.pk}/").content.decode()
     assert "DPO run" in page and "rewards/accuracies" in page and "training curves" in page
     assert engineer_client.get(f"/training/runs/{run.pk}/curves.png")["Content-Type"] == "image/png"
-    assert load_checkpoint(run.directory)[1].stage == 3
+    metadata = load_checkpoint(run.directory)[1]
+    assert metadata.stage == 3 and metadata.provenance["config"]["label_smoothing"] == 0.1
+    assert metadata.provenance["config"]["reference"] == str(settings.STAGE2_CHECKPOINT)
 
     slow = launch_run(export, DPOConfig(epochs=500, batch_size=1, lr=1e-4))
     wait_for(lambda: len(TrainingRun.objects.get(pk=slow.pk).epochs_done) >= 1, 120, "a finished epoch", worker)

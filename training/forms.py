@@ -66,23 +66,42 @@ class RunForm(forms.Form):
     lr = forms.FloatField(initial=DPO_DEFAULTS.lr, min_value=1e-9, label="Learning rate")
     epochs = forms.IntegerField(initial=DPO_DEFAULTS.epochs, min_value=1, max_value=100)
     batch_size = forms.IntegerField(initial=DPO_DEFAULTS.batch_size, min_value=1, max_value=64)
+    reference = forms.ChoiceField(required=False, help_text="The frozen model the policy is compared with: the init "
+                                  "itself (classic DPO), or another sequence model (iterative DPO: the previous "
+                                  "round's, when the init is that round's run).")
+    label_smoothing = forms.FloatField(required=False, initial=DPO_DEFAULTS.label_smoothing, min_value=0.0, max_value=0.49,
+                                       help_text="Robust DPO for noisy annotators: each preference taken as flipped "
+                                                 "with this probability (0: off).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["init_checkpoint"].choices = sequence_choices()
+        choices = sequence_choices()
+        self.fields["init_checkpoint"].choices = choices
+        self.fields["reference"].choices = [("", "the init itself"), (str(settings.STAGE2_CHECKPOINT), (
+            f"the stage-2 default: {settings.STAGE2_CHECKPOINT}")), *choices[1:]]
 
     def clean_init_checkpoint(self) -> str:
-        """A checkpoint from the list that also still loads as a sequence model: a form error,
-        never a failed run, when it does not."""
         chosen = self.cleaned_data["init_checkpoint"]
-        try:
-            head = load_metadata(Path(chosen or settings.STAGE2_CHECKPOINT)).head
-        except CheckpointError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        if head != "sequence":
-            raise forms.ValidationError("DPO starts from a sequence (stage-2) model")
+        sequence_checkpoint(chosen or str(settings.STAGE2_CHECKPOINT))
         return chosen
+
+    def clean_reference(self) -> str:
+        chosen = self.cleaned_data["reference"]
+        return sequence_checkpoint(chosen) if chosen else ""
 
     def config(self) -> DPOConfig:
         data = self.cleaned_data
-        return DPOConfig(beta=data["beta"], lr=data["lr"], epochs=data["epochs"], batch_size=data["batch_size"])
+        return DPOConfig(beta=data["beta"], lr=data["lr"], epochs=data["epochs"], batch_size=data["batch_size"],
+                         reference=data["reference"] or "init", label_smoothing=data["label_smoothing"] or 0.0)
+
+
+def sequence_checkpoint(path: str) -> str:
+    """`path` if it still loads as a sequence model: a form error, never a failed run, when
+    it does not."""
+    try:
+        head = load_metadata(Path(path)).head
+    except CheckpointError as exc:
+        raise forms.ValidationError(str(exc)) from None
+    if head != "sequence":
+        raise forms.ValidationError("DPO needs sequence models (stage 2, or a DPO run)")
+    return path

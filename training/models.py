@@ -44,11 +44,15 @@ class TrainingRun(ClaimedWork):
     task_name = "training.tasks.train_dpo_run"
 
     export = models.ForeignKey(PreferenceExport, on_delete=models.PROTECT, related_name="runs")
-    init_checkpoint = models.CharField(max_length=1024, help_text="The stage-2 checkpoint: policy and reference.")
+    init_checkpoint = models.CharField(max_length=1024, help_text="The sequence model the policy starts from.")
     beta = models.FloatField(default=DPO_DEFAULTS.beta)
     lr = models.FloatField(default=DPO_DEFAULTS.lr)
     epochs = models.PositiveSmallIntegerField(default=DPO_DEFAULTS.epochs)
     batch_size = models.PositiveSmallIntegerField(default=DPO_DEFAULTS.batch_size)
+    reference_checkpoint = models.CharField(max_length=1024, blank=True, help_text=(
+        "The frozen model the policy is compared with; blank: the init itself (iterative DPO: the previous round's)."))
+    label_smoothing = models.FloatField(default=DPO_DEFAULTS.label_smoothing,
+                                        help_text="Each preference taken as flipped with this probability (robust DPO).")
     cancel_requested = models.BooleanField(default=False)
     directory = models.CharField(max_length=1024, blank=True, help_text="The run's checkpoint, log and curves.")
     history = models.JSONField(default=list, blank=True, help_text="Every logged record, as they come.")

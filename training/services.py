@@ -208,16 +208,21 @@ def request_export(filters: ExportFilters, created_by=None) -> PreferenceExport:
 
 def launch_run(export: PreferenceExport, config: DPOConfig = DPOConfig(), *, init_checkpoint: str = "",
                created_by=None) -> TrainingRun:
-    """Record a DPO run (the web form sets beta, learning rate, epochs and batch size of
-    `config`) and hand it to a worker on the `training` queue once committed."""
+    """Record a DPO run (the web form sets beta, learning rate, epochs, batch size, reference
+    and label smoothing of `config`) and hand it to a worker on the `training` queue once
+    committed."""
     if export.triplets == 0:
         raise ValueError(f"{export} has no triplets to train on")
     if config.beta <= 0 or config.lr <= 0 or config.epochs < 1 or config.batch_size < 1:
         raise ValueError("beta, learning rate, epochs and batch size must be positive")
+    if not 0 <= config.label_smoothing < 0.5:
+        raise ValueError("label smoothing must be at least 0 and below 0.5")
     with transaction.atomic():
         run = TrainingRun.objects.create(export=export, init_checkpoint=init_checkpoint or settings.STAGE2_CHECKPOINT,
                                          beta=config.beta, lr=config.lr, epochs=config.epochs,
-                                         batch_size=config.batch_size, created_by=created_by)
+                                         batch_size=config.batch_size, label_smoothing=config.label_smoothing,
+                                         reference_checkpoint="" if config.reference == "init" else config.reference,
+                                         created_by=created_by)
         run.directory = str(media.media_path(media.run_dir(run.pk)))
         run.save(update_fields=["directory"])
         transaction.on_commit(lambda: current_app.send_task(TrainingRun.task_name, args=[run.pk]))

@@ -35,7 +35,8 @@ def train_dpo_run(run_id: int) -> None:
     def should_stop() -> bool:
         return TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists()
 
-    config = DPOConfig(beta=run.beta, lr=run.lr, epochs=run.epochs, batch_size=run.batch_size)
+    config = DPOConfig(beta=run.beta, lr=run.lr, epochs=run.epochs, batch_size=run.batch_size,
+                       reference=run.reference_checkpoint or "init", label_smoothing=run.label_smoothing)
     try:
         with heartbeat(TrainingRun, run_id, token):
             result = train_dpo(Path(run.export.triplets_path), Path(run.init_checkpoint), Path(run.directory), config,
