@@ -37,8 +37,9 @@ def segment_study(out: Path, shares: tuple[float, ...], runs: list[dict], dpo, p
             exports[key] = cached(directory / "export.json", lambda: {"judgments": spent, "triplets": make_export(
                 replace(EXPORT_FILTERS, until=times[spent - 1].isoformat(), granularity=granularity),
                 directory).triplets})
-        progress(f"votes after {share:.0%} of the main round ({spent} judgments): "
-                 + ", ".join(f"{g} {exports[export_key(g, share)]['triplets']} triplets" for g in GRANULARITIES))
+        kept = [exports[export_key(g, share)] for g in GRANULARITIES]
+        progress(f"votes after {share:.0%} of the main round ({kept[0]['judgments']} judgments): "
+                 + ", ".join(f"{g} {export['triplets']} triplets" for g, export in zip(GRANULARITIES, kept)))
 
     def gain(run: dict, key: str) -> float:
         triplets = out / "segments" / "export" / key / TRIPLETS_FILE
