@@ -68,7 +68,7 @@ class Scale:
 FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2,
              dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60, vote_shares=(1 / 8, 1 / 4, 1 / 3, 1 / 2, 1.0))
 QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=2, dpo_lrs=(1e-4, 3e-4),
-              validation_clips=6, vote_shares=(1 / 2, 1.0))
+              validation_clips=6, vote_shares=(1.0,))
 
 
 # With --status FILE, each progress line is also kept there as JSON (state, message, time) for
