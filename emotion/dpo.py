@@ -89,9 +89,9 @@ def load_triplets(path: Path, model: DSERModel | None = None) -> list[Pair]:
             if not duration - COVER_TOLERANCE_S <= timeline.times[-1] <= duration + COVER_TOLERANCE_S:
                 raise ValueError(f"{path}, triplet {number}: the {name} timeline ends at {timeline.times[-1]:.2f} s "
                                  f"but its audio lasts {duration:.2f} s (not this audio's timeline?)")
+        clock = (int(model.frame_lengths(torch.tensor([len(audio)]))[0]), model.frame_rate) if model else (None, None)
         try:
-            spans = checked_spans(row.spans or [], duration, model and int(model.frame_lengths(
-                torch.tensor([len(audio)]))[0]), model and model.frame_rate)
+            spans = checked_spans(row.spans or [], duration, *clock)
         except ValueError as error:
             raise ValueError(f"{path}, triplet {number}: {error}") from None
         pairs.append(Pair(str(row.clip), audio, row.chosen, row.rejected, spans))
@@ -182,8 +182,7 @@ def initial_models(init: Path, config: DPOConfig) -> tuple[DSERModel, DSERModel,
     """The policy (trainable), from the init checkpoint, and the frozen reference: the init
     itself, or `config.reference`'s checkpoint; and `config` with its likelihood made concrete
     (the init's)."""
-    if not 0 <= config.label_smoothing < 0.5:
-        raise ValueError(f"label smoothing must be at least 0 and below 0.5, not {config.label_smoothing:g}")
+    config.check()
     policy, metadata = sequence_model(init)
     if config.freeze_feature_encoder:
         policy.backbone.freeze_feature_encoder()

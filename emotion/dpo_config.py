@@ -22,3 +22,8 @@ class DPOConfig:
     # flipped with this probability, 0 <= ε < 0.5.
     label_smoothing: float = 0.0
     seed: int = 0
+
+    def check(self) -> None:
+        """ValueError for a setting no run can use (the web form and the trainer both ask)."""
+        if not 0 <= self.label_smoothing < 0.5:
+            raise ValueError(f"label smoothing must be at least 0 and below 0.5, not {self.label_smoothing:g}")

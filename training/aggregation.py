@@ -73,10 +73,10 @@ def segment_triplets(judgments: list, answers: dict[int, list[tuple[int, str]]],
     for judgment in judgments:
         comparison = judgment.comparison
         for index, choice in answers.get(judgment.pk, ()):
-            mark = comparison.marks[index - 1]
+            segment = comparison.segments()[index - 1]
             entry = grouped.setdefault((comparison.pk, index), {
                 "clip": comparison.clip, "sequences": (judgment.left, judgment.right), "votes": Counter(),
-                "spans": [[mark["start"], mark["end"]]]})
+                "spans": [[segment["start_s"], segment["end_s"]]]})
             side = {"left": judgment.left, "right": judgment.right}.get(choice)
             entry["votes"][side.pk if side else "tie"] += 1
     return pairwise_triplets(grouped, filters, counts, "stretches")

@@ -215,8 +215,7 @@ def launch_run(export: PreferenceExport, config: DPOConfig = DPOConfig(), *, ini
         raise ValueError(f"{export} has no triplets to train on")
     if config.beta <= 0 or config.lr <= 0 or config.epochs < 1 or config.batch_size < 1:
         raise ValueError("beta, learning rate, epochs and batch size must be positive")
-    if not 0 <= config.label_smoothing < 0.5:
-        raise ValueError("label smoothing must be at least 0 and below 0.5")
+    config.check()
     with transaction.atomic():
         run = TrainingRun.objects.create(export=export, init_checkpoint=init_checkpoint or settings.STAGE2_CHECKPOINT,
                                          beta=config.beta, lr=config.lr, epochs=config.epochs,

@@ -145,7 +145,7 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
         rounds = {}
         todo = [e for e in error_rates if not (out / "rounds" / f"e{e:g}" / "round.json").is_file()]
         truth = app.truth_of(corpus) if todo else {}
-        errors, stretch_errors = (app.comparison_errors(truth, stretches) if todo else {} for stretches in (False, True))
+        errors, stretch_errors = (app.comparison_errors(truth), app.stretch_errors(truth)) if todo else ({}, {})
         port = free_port()
         with running(start_web(env, port, workers=2, log=log_dir / "web.log")) if todo else nullcontext():
             for error_rate in error_rates:

@@ -75,21 +75,27 @@ def render_batch(checkpoint: Path, seed: int, controls: float, overlap: int, pro
     return batch
 
 
-def comparison_errors(truth: dict, stretches: bool = False) -> dict[int, tuple | dict]:
-    """Comparison id -> MAE of its left and right sequence to the clip's true timeline, or with
-    `stretches`, comparison id -> {stretch index: the same over that marked stretch}."""
-    errors = {}
-    for comparison in Comparison.objects.filter(clip__dataset=DATASET).select_related("clip", "left", "right"):
-        entry = truth[comparison.clip.key.split("/", 1)[1]]
-        true, duration = Timeline(entry["times"], entry["values"]), comparison.clip.duration_s
-        sides = [side.get_timeline() for side in (comparison.left, comparison.right)]
-        if stretches:
-            errors[comparison.pk] = {segment["index"]: tuple(
-                timeline_mae(side, true, duration, span=(segment["start_s"], segment["end_s"])) for side in sides)
-                for segment in comparison.segments()}
-        else:
-            errors[comparison.pk] = tuple(timeline_mae(side, true, duration) for side in sides)
-    return errors
+def comparison_errors(truth: dict) -> dict[int, tuple[float, float]]:
+    """Comparison id -> MAE of its left and right sequence to the clip's true timeline."""
+    return {comparison.pk: side_errors(comparison, truth) for comparison in study_comparisons()}
+
+
+def stretch_errors(truth: dict) -> dict[int, dict[int, tuple[float, float]]]:
+    """Comparison id -> {stretch index: the same over that marked stretch}."""
+    return {comparison.pk: {segment["index"]: side_errors(comparison, truth, (segment["start_s"], segment["end_s"]))
+                            for segment in comparison.segments()} for comparison in study_comparisons()}
+
+
+def study_comparisons():
+    return Comparison.objects.filter(clip__dataset=DATASET).select_related("clip", "left", "right")
+
+
+def side_errors(comparison: Comparison, truth: dict, span: tuple[float, float] | None = None) -> tuple[float, float]:
+    entry = truth[comparison.clip.key.split("/", 1)[1]]
+    true, duration = Timeline(entry["times"], entry["values"]), comparison.clip.duration_s
+    left, right = (timeline_mae(side.get_timeline(), true, duration, span=span)
+                   for side in (comparison.left, comparison.right))
+    return left, right
 
 
 @transaction.atomic
