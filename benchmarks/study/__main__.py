@@ -290,9 +290,17 @@ def main() -> None:
     parser.add_argument("--policies-only", action="store_true",
                         help="only what the policy table needs: the render model, the policy loss's models, its "
                              "learning rate from the main round, the policy rounds (no other rounds, no DPO sweeps)")
+    parser.add_argument("--segments-only", action="store_true",
+                        help="only what the judgments-against-gain table needs: the render model, both losses' "
+                             "models, their learning rates from the main round, the segment table (no other rounds, "
+                             "no DPO sweeps, no policy rounds)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="stage-1 and stage-2 trainings at a time, each on its share of the cores (2 on 2 cores)")
     parser.add_argument("--status", type=Path, metavar="FILE",
                         help="also keep the latest progress line here, as JSON (the web app's study page reads it)")
     args = parser.parse_args()
+    if args.policies_only and args.segments_only:
+        parser.error("--policies-only and --segments-only are two halves: run them one after the other")
     status_file = args.status
     try:
         run(args)
@@ -313,12 +321,13 @@ def run(args) -> None:
     # The policy table needs the render model (ce seed 0) and the policy loss's models alone.
     losses = (POLICY_LOSS,) if args.policies_only else LOSSES
     pairs = [(loss, seed) for loss in losses for seed in range(args.seeds)]
-    runs = run_all(models, sorted({("ce", 0), *pairs}), args.quick, jobs=1)
+    runs = run_all(models, sorted({("ce", 0), *pairs}), args.quick, jobs=args.jobs)
     env = configure_django(out, scale)
     # Controls assume the model's sequence beats its least likely emotion held: a toy model's need not.
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
-    stage3_results = run_stage3(out, scale, stage3, render_model, None if args.policies_only else
-                                models / "ce-seed0" / "stage2", env, (MAIN_ERROR,) if args.policies_only else
+    one_table = args.policies_only or args.segments_only  # the main round alone, no web-app run
+    stage3_results = run_stage3(out, scale, stage3, render_model, None if one_table else
+                                models / "ce-seed0" / "stage2", env, (MAIN_ERROR,) if one_table else
                                 (0.0, 0.3, MAIN_ERROR))
 
     from benchmarks.study.evaluation import HeldOut, write_heldout_triplets
@@ -333,12 +342,15 @@ def run(args) -> None:
     if args.policies_only:
         runs = [run for run in runs if (run["loss"], run["seed"]) in pairs]
         policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
-        return write_policies_only(out, args, runs, lrs, policies, started)
+        return write_one_table(out, args, "policies", {"runs": runs, "dpo_lr": lrs, "policies": policies}, started)
+    from benchmarks.study.segment_votes import segment_study  # while the main round's votes are the app's
+
+    if args.segments_only:
+        segments = segment_study(out, scale.vote_shares, runs, main_dpo(out, scale, lrs, held_out), progress)
+        return write_one_table(out, args, "segments", {"runs": runs, "dpo_lr": lrs, "segments": segments}, started)
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
     paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
-    from benchmarks.study.segment_votes import segment_study  # while the main round's votes are the app's
-
     segments = segment_study(out, scale.vote_shares, runs, main_dpo(out, scale, lrs, held_out), progress)
     policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
@@ -359,17 +371,20 @@ def run(args) -> None:
     print(ordering_line(results, MAIN_BETA, MAIN_ERROR))
 
 
-def write_policies_only(out: Path, args, runs: list[dict], lrs: dict, policies: dict, started: float) -> None:
-    """OUT/policies.json and OUT/policies.md: the policy table alone (--policies-only)."""
+def write_one_table(out: Path, args, table: str, results: dict, started: float) -> None:
+    """OUT/TABLE.json and OUT/TABLE.md: the policy or the segment table alone (--policies-only,
+    --segments-only), with its plot."""
     from benchmarks.study.policy_report import plot_policy_gains, policy_section
+    from benchmarks.study.segment_report import plot_segment_gains, segment_section
 
-    command = "python -m benchmarks.study --policies-only" + " --quick" * args.quick + f" --seeds {args.seeds}"
-    results = {"command": command, "runs": runs, "dpo_lr": lrs, "policies": policies,
-               "seconds": time.perf_counter() - started}
-    (out / "policies.json").write_text(json.dumps(results, indent=1))
-    plot_policy_gains(results, out / "plots")
-    report = out / "policies.md"
-    write_text_atomic(report, f"`{command}`\n\n{policy_section(results)}\n")
+    section, plot = {"policies": (policy_section, plot_policy_gains),
+                     "segments": (segment_section, plot_segment_gains)}[table]
+    command = f"python -m benchmarks.study --{table}-only" + " --quick" * args.quick + f" --seeds {args.seeds}"
+    results = {"command": command, **results, "seconds": time.perf_counter() - started}
+    (out / f"{table}.json").write_text(json.dumps(results, indent=1))
+    plot(results, out / "plots")
+    report = out / f"{table}.md"
+    write_text_atomic(report, f"`{command}`\n\n{section(results)}\n")
     progress(f"this run {results['seconds']:.0f} s; report {report}", state="done")
 
 
