@@ -41,7 +41,7 @@ class TripletRow:
     chosen: Timeline
     rejected: Timeline
     duration_s: float | None = None
-    chosen_params: dict | None = None  # what made each sequence: {"window_s", "stride_s"}
+    chosen_params: dict | None = None  # what made each sequence: {"window_s", "stride_s"} or a policy's {"draw", ...}
     rejected_params: dict | None = None
     votes: dict | None = None  # {"chosen", "rejected", "tie", "both_poor"} behind the pair
     spans: list | None = None  # [[start_s, end_s], ...] the preference is about (segment votes); none: all frames

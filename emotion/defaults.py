@@ -10,3 +10,7 @@ from pathlib import Path
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"  # emotion/checkpoints
 DEFAULT_STAGE1 = CHECKPOINT_DIR / "stage1"
 DEFAULT_STAGE2 = CHECKPOINT_DIR / "stage2"
+
+# A policy's candidate draws (emotion.candidates) at the model's own uncertainty: what the
+# policy would say, which is what on-policy feedback is about.
+DEFAULT_TEMPERATURE = 1.0

@@ -203,14 +203,16 @@ def sequence_model(path: Path) -> tuple[DSERModel, Metadata]:
     return model, metadata
 
 
+def trained_likelihood(metadata: Metadata) -> str:
+    """The likelihood a sequence model was trained on: its stage 2's loss (a DPO checkpoint
+    records the likelihood it was trained with), else the paper's Dirichlet density."""
+    trained = metadata.provenance.get("config", {})
+    return trained.get("likelihood", trained.get("loss", "dirichlet"))
+
+
 def likelihood_for(config: DPOConfig, init: Metadata) -> str:
-    """The likelihood `config` names, or for "auto" the init's: the loss of the stage 2 it
-    comes from (a DPO checkpoint records the likelihood it was trained with), else the paper's
-    Dirichlet density."""
-    trained = init.provenance.get("config", {})
-    likelihood = config.likelihood
-    if likelihood == "auto":
-        likelihood = trained.get("likelihood", trained.get("loss", "dirichlet"))
+    """The likelihood `config` names, or for "auto" the init's (trained_likelihood)."""
+    likelihood = trained_likelihood(init) if config.likelihood == "auto" else config.likelihood
     if likelihood not in LOG_LIKELIHOODS:
         raise ValueError(f"likelihood must be one of auto, {', '.join(LOG_LIKELIHOODS)}, not {likelihood!r}")
     return likelihood

@@ -74,8 +74,8 @@ class RenderBatchAdmin(admin.ModelAdmin):
     list_display = ("__str__", "progress_bar", "clip_count", "failure_count", "priority", "created_by", "created_at")
     list_filter = ("state",)
     actions = ("retry_failed", "cancel_batches")
-    readonly_fields = ("state", "summary", "checkpoint", "checkpoint_hash", "dataset", "split", "clip_ids", "limit",
-                       "sequences_per_clip", "min_distance_s", "seed", "pairs_per_clip",
+    readonly_fields = ("state", "summary", "source", "checkpoint", "checkpoint_hash", "temperature", "dataset", "split",
+                       "clip_ids", "limit", "sequences_per_clip", "min_distance_s", "seed", "pairs_per_clip",
                        "created_by", "created_at", "finished_at")
     fields = readonly_fields + ("priority",)
 
@@ -157,10 +157,13 @@ class RenderBatchAdmin(admin.ModelAdmin):
             for model in JOB_MODELS))
         failures = format_html_join("", "<li>{}: {}</li>", ((admin_link(item), item.error)
                                                           for item in batches.failed_items(batch)))
-        return format_html('<progress max="100" value="{}"></progress> {}% · {} sequences · {} pairs below the '
-                           "difference floor ({}) not composed<table>{}</table><ul>{}</ul>",
+        spread = "–" if counts["spread"] is None else f"{counts['spread']:.3f}"
+        return format_html('<progress max="100" value="{}"></progress> {}% · {} sequences from {} · mean difference '
+                           "between a clip's sequences {} · {} pairs below the difference floor ({}) not composed"
+                           "<table>{}</table><ul>{}</ul>",
                            round(counts["progress"] * 100), round(counts["progress"] * 100), counts["sequences"],
-                           counts["pairs_below_floor"], batch.min_difference, rows, failures)
+                           batch.get_source_display(), spread, counts["pairs_below_floor"], batch.min_difference, rows,
+                           failures)
 
     @admin.action(description="Retry the failed items of the selected batches", permissions=["change"])
     def retry_failed(self, request, queryset):
@@ -176,7 +179,7 @@ class RenderBatchAdmin(admin.ModelAdmin):
 
 @admin.register(BatchClip)
 class BatchClipAdmin(JobAdmin):
-    list_display = ("clip", "batch", "status", "attempts", "inference_seconds", "error", "updated_at")
+    list_display = ("clip", "batch", "status", "attempts", "inference_seconds", "spread", "error", "updated_at")
     list_filter = ("status", "batch")
     search_fields = ("clip__key",)
     readonly_fields = ("batch", "clip", "sequences") + JobAdmin.readonly_fields
@@ -188,11 +191,12 @@ class BatchClipAdmin(JobAdmin):
 
 @admin.register(EmotionSequence)
 class EmotionSequenceAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "window_s", "stride_s", "plot", "render_link", "created_at")
+    list_display = ("__str__", "kind", "window_s", "stride_s", "draw", "temperature", "plot", "render_link",
+                    "created_at")
     search_fields = ("clip__key",)
     list_filter = ("kind", "checkpoint_hash")
-    readonly_fields = ("clip", "kind", "checkpoint", "checkpoint_hash", "window_s", "stride_s", "plot", "render_link",
-                       "comparisons", "timeline", "created_at")
+    readonly_fields = ("clip", "kind", "checkpoint", "checkpoint_hash", "window_s", "stride_s", "draw", "draw_seed",
+                       "temperature", "plot", "render_link", "comparisons", "timeline", "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -2,7 +2,7 @@
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 
 from dser.jobs import FINISHED, Status
@@ -12,10 +12,12 @@ from rendering.models import JOB_MODELS, Job, RenderBatch
 
 def batch_counts(batch: RenderBatch) -> dict:
     """Counts by status of the batch's clips (inference), renders and comparisons, its
-    sequences, the pairs its difference floor left out, and its failures by reason (the
-    error's kind)."""
+    sequences, their spread (the mean difference between a clip's sequences, averaged over its
+    clips: whether its pairs will be judgeable), the pairs its difference floor left out, and
+    its failures by reason (the error's kind)."""
+    clips = batch.batch_clips.aggregate(below=Sum("pairs_below_floor"), spread=Avg("spread"))
     counts = {"id": batch.pk, "state": batch.state, "sequences": batch.sequences.count(),
-              "pairs_below_floor": batch.batch_clips.aggregate(n=Sum("pairs_below_floor"))["n"] or 0}
+              "pairs_below_floor": clips["below"] or 0, "spread": clips["spread"]}
     failures = Counter()
     for model in JOB_MODELS:
         items = model.wanted_by([batch])

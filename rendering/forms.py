@@ -15,6 +15,16 @@ def stage1_choices() -> list[tuple[str, str]]:
     return [("", f"default: {default}"), *((path, path) for path in found)]
 
 
+def policy_choices() -> list[tuple[str, str]]:
+    """The sequence models whose candidates a batch may compare instead (an on-policy round):
+    none (""), the configured stage-2 default, and those below DSER_CHECKPOINT_ROOTS (where
+    finished DPO runs are kept)."""
+    default = str(settings.STAGE2_CHECKPOINT)
+    found = [str(path) for path in find_checkpoints(settings.CHECKPOINT_ROOTS, "sequence") if str(path) != default]
+    return [("", "none: the stage-1 model's sliding windows"), (default, f"stage 2: {default}"),
+            *((path, path) for path in found)]
+
+
 class ScheduleForm(forms.Form):
     """What an admin chooses when scheduling renders (ScheduleOptions, as schedule_renders)."""
 
@@ -24,8 +34,12 @@ class ScheduleForm(forms.Form):
     limit = forms.IntegerField(required=False, min_value=1, help_text="At most this many clips.")
     checkpoint = forms.ChoiceField(required=False, help_text="The stage-1 model that makes the sequences "
                                    "(the default, or one below DSER_CHECKPOINT_ROOTS).")
+    policy = forms.ChoiceField(required=False, help_text="Or a sequence model whose prediction and draws are the "
+                               "sequences (an on-policy round; the stage-1 model is then not used).")
+    temperature = forms.FloatField(required=False, initial=DEFAULTS.temperature, min_value=0.01, help_text=(
+        "A policy's draws: above 1 they spread further from its prediction, below 1 they stay nearer."))
     sequences = forms.IntegerField(initial=DEFAULTS.sequences, min_value=2, max_value=MAX_SEQUENCES,
-                                   help_text="Sequences per clip.")
+                                   help_text="Sequences (a policy's candidates) per clip.")
     pairs = forms.IntegerField(required=False, min_value=1, help_text="Comparisons per clip (blank: every pair).")
     min_distance_s = forms.FloatField(initial=DEFAULTS.min_distance_s, min_value=0.0,
                                       help_text="No two (window, stride) pairs closer than this, in seconds.")
@@ -43,6 +57,7 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["checkpoint"].choices = stage1_choices()
+        self.fields["policy"].choices = policy_choices()
 
     def clean_clip_ids(self) -> tuple[int, ...]:
         raw = self.cleaned_data["clip_ids"]
@@ -50,6 +65,10 @@ class ScheduleForm(forms.Form):
             return tuple(int(pk) for pk in raw.split(",") if pk.strip())
         except ValueError:
             raise forms.ValidationError("clip ids must be numbers") from None
+
+    def clean_temperature(self) -> float:
+        temperature = self.cleaned_data["temperature"]
+        return DEFAULTS.temperature if temperature is None else temperature
 
     def schedule_options(self) -> ScheduleOptions:
         return ScheduleOptions(**{field.name: self.cleaned_data[field.name] for field in fields(ScheduleOptions)})

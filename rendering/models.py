@@ -16,7 +16,6 @@ from corpus.models import Clip
 from dser import media
 from dser.jobs import ClaimedWork, Status
 from dser.timeline import Timeline
-from dser.windows import WindowParams
 from rendering.options import DEFAULTS
 
 
@@ -56,12 +55,18 @@ class RenderBatch(models.Model):
         DONE = "done"
         CANCELLED = "cancelled"
 
+    class Source(models.TextChoices):
+        WINDOWS = "windows", "a stage-1 model over drawn sliding windows"
+        POLICY = "policy", "a sequence model's prediction and draws (on-policy)"
+
     dataset = models.CharField(max_length=64, blank=True, help_text="Clips of this dataset (blank: any).")
     split = models.CharField(max_length=32, blank=True, help_text="Clips of this split (blank: any).")
     clip_ids = models.JSONField(default=list, blank=True, help_text="Explicit clip ids (empty: the selection above).")
     limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many clips.")
-    checkpoint = models.CharField(max_length=1024, help_text="Stage-1 checkpoint directory.")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WINDOWS)
+    checkpoint = models.CharField(max_length=1024, help_text="Checkpoint directory: the stage-1 model, or the policy.")
     checkpoint_hash = models.CharField(max_length=64, help_text="sha256 of the checkpoint's weights and metadata.")
+    temperature = models.FloatField(null=True, blank=True, help_text="A policy's draws: their concentration's divisor.")
     sequences_per_clip = models.PositiveSmallIntegerField(default=DEFAULTS.sequences)
     min_distance_s = models.FloatField(default=DEFAULTS.min_distance_s,
                                        help_text="No two (window, stride) pairs closer than this.")
@@ -103,6 +108,8 @@ class BatchClip(Job):
     inference_seconds = models.FloatField(null=True, blank=True, help_text="Wall time of the model's forward passes.")
     pairs_below_floor = models.PositiveSmallIntegerField(
         default=0, help_text="Pairs of this clip's sequences left out for differing less than the batch's floor.")
+    spread = models.FloatField(null=True, blank=True, help_text=(
+        "Mean difference between its sequences over every pair (dser.differences): whether its pairs are judgeable."))
 
     class Meta:
         ordering = ["batch", "clip"]
@@ -113,8 +120,10 @@ class BatchClip(Job):
 
 
 class EmotionSequence(models.Model):
-    """A clip's emotion timeline from one model with one (window, stride): what a video shows.
-    A control sequence is a model sequence made worse on purpose (its answer is known)."""
+    """A clip's emotion timeline from one model: a stage-1 model over one (window, stride), or a
+    sequence model's candidate (draw 0 its prediction, then seeded draws at a temperature,
+    emotion.candidates): what a video shows. A control sequence is a model sequence made worse
+    on purpose (its answer is known)."""
 
     class Kind(models.TextChoices):
         MODEL = "model", "model"
@@ -124,22 +133,37 @@ class EmotionSequence(models.Model):
     clip = models.ForeignKey(Clip, on_delete=models.CASCADE, related_name="sequences")
     checkpoint = models.CharField(max_length=1024)
     checkpoint_hash = models.CharField(max_length=64)
-    window_s = models.FloatField()
-    stride_s = models.FloatField()
+    window_s = models.FloatField(null=True, blank=True)
+    stride_s = models.FloatField(null=True, blank=True)
+    draw = models.PositiveSmallIntegerField(null=True, blank=True, help_text="A policy's: 0 its prediction, 1... draws.")
+    draw_seed = models.BigIntegerField(null=True, blank=True)
+    temperature = models.FloatField(null=True, blank=True)
     timeline = models.JSONField(help_text='{"times": [...], "values": [[6 mixtures], ...]}')
     created_at = models.DateTimeField(auto_now_add=True)
 
+    WINDOW_FIELDS = ("window_s", "stride_s")
+    DRAW_FIELDS = ("draw", "draw_seed", "temperature")
+
     class Meta:
-        ordering = ["clip", "window_s", "stride_s"]
-        constraints = [models.UniqueConstraint(fields=["clip", "checkpoint_hash", "window_s", "stride_s", "kind"],
-                                               name="sequence_once_per_clip_model_params")]
+        ordering = ["clip", "window_s", "stride_s", "draw"]
+        constraints = [
+            models.UniqueConstraint(fields=["clip", "checkpoint_hash", "window_s", "stride_s", "kind"],
+                                    condition=models.Q(window_s__isnull=False), name="sequence_once_per_clip_model_params"),
+            models.UniqueConstraint(fields=["clip", "checkpoint_hash", "draw", "draw_seed", "temperature", "kind"],
+                                    condition=models.Q(draw__isnull=False), name="sequence_once_per_clip_policy_draw"),
+            models.CheckConstraint(condition=models.Q(window_s__isnull=False) | models.Q(draw__isnull=False),
+                                   name="sequence_from_windows_or_a_draw"),
+        ]
 
     def __str__(self) -> str:
+        if self.draw is not None:
+            return f"{self.clip} {'prediction' if self.draw == 0 else f'draw {self.draw}'} t{self.temperature:g}"
         return f"{self.clip} w{self.window_s:.2f}/s{self.stride_s:.2f}"
 
-    @property
-    def params(self) -> WindowParams:
-        return WindowParams(self.window_s, self.stride_s)
+    def source(self) -> dict:
+        """What made it: {window_s, stride_s}, or a policy's {draw, draw_seed, temperature}."""
+        names = self.DRAW_FIELDS if self.draw is not None else self.WINDOW_FIELDS
+        return {name: getattr(self, name) for name in names}
 
     def get_timeline(self) -> Timeline:
         return Timeline.from_json(self.timeline)

@@ -5,6 +5,7 @@ from `ScheduleOptions`. Plain Python (the form and the command build one, the sc
 from dataclasses import dataclass
 
 from dser.windows import DEFAULT_MIN_DISTANCE_S
+from emotion.defaults import DEFAULT_TEMPERATURE
 
 MAX_SEQUENCES = 10
 # The schedule form suggests this share of control comparisons (annotators are qualified on
@@ -27,6 +28,8 @@ class ScheduleOptions:
     controls: float = 0.0  # share of clips that also get a control comparison
     overlap: int | None = None  # annotators per comparison (None: DSER_OVERLAP)
     min_difference: float | None = None  # floor on a pair's peak difference (None: DSER_MIN_DIFFERENCE)
+    policy: str = ""  # a sequence model whose prediction and draws are the sequences ("": stage-1 windows)
+    temperature: float = DEFAULT_TEMPERATURE  # a policy's draws: their concentration's divisor
 
     def check(self) -> None:
         """ValueError naming the first option out of range."""
@@ -43,6 +46,8 @@ class ScheduleOptions:
             raise ValueError("the minimum distance must not be negative")
         if self.min_difference is not None and not 0 <= self.min_difference <= 1:
             raise ValueError("the minimum difference must be between 0 and 1")
+        if not self.temperature > 0:
+            raise ValueError("the temperature must be positive")
 
 
 DEFAULTS = ScheduleOptions()

@@ -15,7 +15,7 @@ from dser.differences import PairDifference, pair_difference, segment_marks, vot
 from dser.emotions import EMOTIONS, one_hot
 from dser.jobs import Status
 from dser.timeline import Timeline
-from dser.windows import WindowParams, clip_seed, draw_params
+from dser.windows import clip_seed, draw_params
 from emotion.checkpoint import CheckpointError, checkpoint_hash, load_metadata
 from rendering.jobs import enqueue, enqueue_ready_comparisons
 from rendering.models import CONTROL_WORTH, BatchClip, Comparison, EmotionSequence, Job, Render, RenderBatch
@@ -34,16 +34,32 @@ def select_clips(options: ScheduleOptions) -> list[Clip]:
     return list(clips[:options.limit] if options.limit else clips)
 
 
-def check_stage1_checkpoint(checkpoint: str) -> str:
-    """The checkpoint's hash, or ValueError if it is not a stage-1 (utterance) model."""
+def checked_checkpoint(checkpoint: str, head: str) -> str:
+    """The checkpoint's hash, or ValueError if it is not a model with that head: "utterance"
+    (stage 1: sliding windows) or "sequence" (stage 2 or 3: a policy)."""
     try:
         metadata = load_metadata(Path(checkpoint))
         digest = checkpoint_hash(Path(checkpoint))
     except CheckpointError as exc:
         raise ValueError(str(exc)) from None
-    if metadata.head != "utterance":
-        raise ValueError(f"{checkpoint} is a {metadata.head} model; sequences need a stage-1 (utterance) model")
+    if metadata.head != head:
+        wanted = ("sliding windows need a stage-1 (utterance) model" if head == "utterance" else
+                  "a policy must be a sequence (stage-2 or stage-3) model")
+        raise ValueError(f"{checkpoint} is a stage-{metadata.stage} {metadata.head} model; {wanted}")
     return digest
+
+
+def batch_model(options: ScheduleOptions) -> dict:
+    """The batch's fields that name its model: a policy's, or the stage-1 model's."""
+    if options.policy:
+        if options.checkpoint:
+            raise ValueError("a policy batch's sequences come from the policy: name a stage-1 checkpoint or a "
+                             "policy, not both")
+        return {"source": RenderBatch.Source.POLICY, "checkpoint": options.policy, "temperature": options.temperature,
+                "checkpoint_hash": checked_checkpoint(options.policy, "sequence")}
+    checkpoint = str(options.checkpoint or settings.STAGE1_CHECKPOINT)
+    return {"source": RenderBatch.Source.WINDOWS, "checkpoint": checkpoint,
+            "checkpoint_hash": checked_checkpoint(checkpoint, "utterance")}
 
 
 @transaction.atomic
@@ -51,14 +67,13 @@ def schedule_batch(options: ScheduleOptions, created_by=None) -> RenderBatch:
     """Create a batch over the ready clips selected, and enqueue each clip's inference.
     ValueError, and nothing made, if an option is out of range or no clip matches."""
     options.check()
-    checkpoint = options.checkpoint or settings.STAGE1_CHECKPOINT
-    digest = check_stage1_checkpoint(checkpoint)
+    model = batch_model(options)
     clips = select_clips(options)
     if not clips:
         raise ValueError("no ready clips match that selection")
     batch = RenderBatch.objects.create(
         dataset=options.dataset, split=options.split, clip_ids=list(options.clip_ids), limit=options.limit,
-        checkpoint=str(checkpoint), checkpoint_hash=digest, sequences_per_clip=options.sequences,
+        **model, sequences_per_clip=options.sequences,
         pairs_per_clip=options.pairs, seed=options.seed, priority=options.priority,
         min_distance_s=options.min_distance_s, controls=options.controls, overlap=options.overlap,
         min_difference=settings.MIN_DIFFERENCE if options.min_difference is None else options.min_difference,
@@ -69,9 +84,16 @@ def schedule_batch(options: ScheduleOptions, created_by=None) -> RenderBatch:
     return batch
 
 
-def clip_params(batch: RenderBatch, clip: Clip) -> list[WindowParams]:
-    """The clip's (window, stride) pairs: the same for the same clip and seed, everywhere."""
-    return draw_params(clip_seed(clip.key, batch.seed), batch.sequences_per_clip, batch.min_distance_s)
+def clip_sources(batch: RenderBatch, clip: Clip) -> list[dict]:
+    """What makes each of the clip's sequences (EmotionSequence.source): its drawn (window,
+    stride) pairs, or the policy's candidates (draw 0 its prediction); the same for the same
+    clip and seed, everywhere."""
+    if batch.source == RenderBatch.Source.POLICY:
+        seed = clip_seed(f"{clip.key}/policy", batch.seed) % 2**63  # fits the database's signed bigint
+        return [{"draw": draw, "draw_seed": seed, "temperature": batch.temperature}
+                for draw in range(batch.sequences_per_clip)]
+    params = draw_params(clip_seed(clip.key, batch.seed), batch.sequences_per_clip, batch.min_distance_s)
+    return [{"window_s": param.window_s, "stride_s": param.stride_s} for param in params]
 
 
 def chosen_pairs(batch: RenderBatch, clip: Clip, pairs: list[tuple]) -> list[tuple]:
@@ -95,13 +117,14 @@ def _difference(clip: Clip, first: EmotionSequence, second: EmotionSequence) -> 
     return pair_difference(first.get_timeline(), second.get_timeline(), clip.duration_s or 0.0)
 
 
-def add_sequences(item: BatchClip, params: list[WindowParams], timelines: list[Timeline]) -> None:
+def add_sequences(item: BatchClip, sources: list[dict], timelines: list[Timeline]) -> None:
     """Save a clip's sequences, and create (or reuse) their renders and comparisons: what a
     finished inference step leads to (run inside its `finish`)."""
     batch, clip = item.batch, item.clip
-    sequences = [_sequence(batch, clip, param, timeline) for param, timeline in zip(params, timelines)]
+    sequences = [_sequence(batch, clip, source, timeline) for source, timeline in zip(sources, timelines)]
     candidates, item.pairs_below_floor = tell_apart(batch, clip, sequences)
-    type(item).objects.filter(pk=item.pk).update(pairs_below_floor=item.pairs_below_floor)
+    type(item).objects.filter(pk=item.pk).update(pairs_below_floor=item.pairs_below_floor,
+                                                 spread=spread(clip, sequences))
     shown = chosen_pairs(batch, clip, candidates)
     if wants_control(batch, clip):
         shown.append(control_pair(batch, clip, sequences[0]))
@@ -118,10 +141,16 @@ def add_sequences(item: BatchClip, params: list[WindowParams], timelines: list[T
     enqueue_ready_comparisons(Comparison.objects.filter(clip=clip))
 
 
-def _sequence(batch: RenderBatch, clip: Clip, param: WindowParams, timeline: Timeline,
+def spread(clip: Clip, sequences: list[EmotionSequence]) -> float:
+    """The mean difference between the clip's sequences over every pair."""
+    pairs = list(itertools.combinations(sequences, 2))
+    return sum(_difference(clip, a, b).mean for a, b in pairs) / len(pairs) if pairs else 0.0
+
+
+def _sequence(batch: RenderBatch, clip: Clip, source: dict, timeline: Timeline,
               kind: str = EmotionSequence.Kind.MODEL) -> EmotionSequence:
     sequence, _ = EmotionSequence.objects.get_or_create(
-        clip=clip, checkpoint_hash=batch.checkpoint_hash, window_s=param.window_s, stride_s=param.stride_s, kind=kind,
+        clip=clip, checkpoint_hash=batch.checkpoint_hash, kind=kind, **source,
         defaults={"checkpoint": batch.checkpoint, "timeline": timeline.to_json()})
     return sequence
 
@@ -136,7 +165,7 @@ def control_pair(batch: RenderBatch, clip: Clip, sequence: EmotionSequence) -> t
     the least weight over the clip, held throughout (plainly not what the voice says). Shown in
     a seeded random order. (Reversing the sequence in time made a subtler control, but on the
     study corpus the reversed copy was the closer one to the true timeline in 1 of 4 controls.)"""
-    control = _sequence(batch, clip, sequence.params, unlikely_timeline(sequence.get_timeline()),
+    control = _sequence(batch, clip, sequence.source(), unlikely_timeline(sequence.get_timeline()),
                         EmotionSequence.Kind.UNLIKELY)
     if random.Random(clip_seed(f"{clip.key}/control-side", batch.seed)).random() < 0.5:
         return sequence, control

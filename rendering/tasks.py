@@ -10,39 +10,53 @@ from django.conf import settings
 
 from dser import media
 from dser.audio import load_audio
-from dser.windows import clip_seed
+from dser.timeline import Timeline
+from dser.windows import WindowParams, clip_seed
+from emotion.candidates import candidate_timelines
 from emotion.checkpoint import CheckpointError, checkpoint_hash, load_checkpoint
+from emotion.dpo import trained_likelihood
 from emotion.inference import sliding_window_timeline
+from emotion.model import DSERModel
 from rendering import jobs, scheduling
 from rendering import reconcile as reconciler
 from rendering.face.encode import compose_pair
 from rendering.face.lipsync import Mouth
 from rendering.face.options import RenderOptions
 from rendering.face.video import analyse_speech, render_video
-from rendering.models import BatchClip, Comparison, Render
+from rendering.models import BatchClip, Comparison, Render, RenderBatch
 
 
 @functools.lru_cache(maxsize=2)
-def stage1_model(checkpoint: str, expected_hash: str):
-    """The model, loaded once per worker process; refused if the files changed since the
-    batch was scheduled (its sequences would not be the model the batch names)."""
+def batch_model(checkpoint: str, expected_hash: str) -> tuple[DSERModel, str]:
+    """The model and the likelihood it was trained on, loaded once per worker process; refused
+    if the files changed since the batch was scheduled (its sequences would not be the model
+    the batch names)."""
     if checkpoint_hash(Path(checkpoint)) != expected_hash:
         raise CheckpointError(f"{checkpoint} changed since the batch was scheduled (hash differs)")
-    model, _ = load_checkpoint(Path(checkpoint))
-    return model
+    model, metadata = load_checkpoint(Path(checkpoint))
+    return model, trained_likelihood(metadata)
+
+
+def clip_timelines(batch: RenderBatch, samples, sources: list[dict]) -> list[Timeline]:
+    """The timeline of each of `sources` (scheduling.clip_sources): the stage-1 model over its
+    windows, or the policy's candidates."""
+    model, likelihood = batch_model(batch.checkpoint, batch.checkpoint_hash)
+    if batch.source == RenderBatch.Source.POLICY:
+        return candidate_timelines(model, samples, len(sources), sources[0]["draw_seed"], batch.temperature, likelihood)
+    return [sliding_window_timeline(model, samples, WindowParams(**source)) for source in sources]
 
 
 @shared_task(name=BatchClip.task_name)
 def generate_sequences(batch_clip_id: int) -> None:
-    """A clip's sequences: the stage-1 model over each of its drawn (window, stride) pairs."""
+    """A clip's sequences: the stage-1 model over each of its drawn (window, stride) pairs, or
+    a policy's candidates."""
     def work(item: BatchClip, token) -> None:
         item = BatchClip.objects.select_related("batch", "clip").get(pk=item.pk)
-        model = stage1_model(item.batch.checkpoint, item.batch.checkpoint_hash)
         samples = load_audio(media.media_path(item.clip.audio.name))
-        params = scheduling.clip_params(item.batch, item.clip)
+        sources = scheduling.clip_sources(item.batch, item.clip)
         started = time.perf_counter()
-        timelines = [sliding_window_timeline(model, samples, p) for p in params]
-        jobs.finish(BatchClip, item.pk, token, then=lambda: scheduling.add_sequences(item, params, timelines),
+        timelines = clip_timelines(item.batch, samples, sources)
+        jobs.finish(BatchClip, item.pk, token, then=lambda: scheduling.add_sequences(item, sources, timelines),
                     inference_seconds=time.perf_counter() - started)
 
     jobs.run_claimed(BatchClip, batch_clip_id, work)

@@ -109,7 +109,7 @@ def triplet_row(triplet: Triplet) -> TripletRow:
     clip, chosen, rejected = triplet.clip, triplet.chosen, triplet.rejected
     return TripletRow(clip=clip.pk, audio=f"audio/clip{clip.pk}.wav", duration_s=clip.duration_s,
                       chosen=chosen.get_timeline(), rejected=rejected.get_timeline(),
-                      chosen_params=chosen.params.to_json(), rejected_params=rejected.params.to_json(),
+                      chosen_params=chosen.source(), rejected_params=rejected.source(),
                       votes=triplet.votes, spans=triplet.spans)
 
 

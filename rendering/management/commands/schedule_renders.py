@@ -16,8 +16,9 @@ def pairs_option(value: str) -> int | None:
 
 class Command(BaseCommand):
     help = (
-        "Schedule a render batch: for each ready clip selected, its sequences from the stage-1 model, an avatar "
-        "video of each, and side-by-side comparisons. Prints the batch id (with --wait, a progress bar and the counts)."
+        "Schedule a render batch: for each ready clip selected, its sequences from the stage-1 model (or with "
+        "--policy, a sequence model's candidates), an avatar video of each, and side-by-side comparisons. Prints "
+        "the batch id (with --wait, a progress bar and the counts)."
     )
 
     def add_arguments(self, parser):
@@ -27,8 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--clips", default="", help="Explicit clip ids, comma-separated.")
         parser.add_argument("--checkpoint", default=DEFAULTS.checkpoint,
                             help="Stage-1 checkpoint (default: DSER_STAGE1_CHECKPOINT).")
-        parser.add_argument("--sequences", type=int, default=DEFAULTS.sequences,
-                            help=f"Sequences per clip (default {DEFAULTS.sequences}).")
+        parser.add_argument("--policy", default=DEFAULTS.policy, metavar="CHECKPOINT",
+                            help="A sequence (stage-2 or stage-3) model whose prediction and draws are the sequences, "
+                                 "instead of the stage-1 model's sliding windows: an on-policy round.")
+        parser.add_argument("--sequences", "--candidates", dest="sequences", type=int, default=DEFAULTS.sequences,
+                            help=f"Sequences (a policy's candidates) per clip (default {DEFAULTS.sequences}).")
+        parser.add_argument("--temperature", type=float, default=DEFAULTS.temperature,
+                            help="A policy's draws: above 1 spread further from its prediction, below 1 stay nearer "
+                                 f"(default {DEFAULTS.temperature:g}: the model's own uncertainty).")
         parser.add_argument("--pairs", type=pairs_option, default=DEFAULTS.pairs, metavar="all|N",
                             help="Comparisons per clip: all (default, 10 for 5 sequences) or N chosen reproducibly.")
         parser.add_argument("--min-distance", type=float, default=DEFAULTS.min_distance_s, metavar="SECONDS",
@@ -70,8 +77,9 @@ class Command(BaseCommand):
 
 
 def format_counts(counts: dict) -> str:
-    lines = [f"batch {counts['id']}: {counts['state']}, {counts['sequences']} sequences, "
-             f"{counts['pairs_below_floor']} pairs below the difference floor"]
+    spread = "no clip done" if counts["spread"] is None else f"{counts['spread']:.3f}"
+    lines = [f"batch {counts['id']}: {counts['state']}, {counts['sequences']} sequences (mean difference between "
+             f"a clip's sequences {spread}), {counts['pairs_below_floor']} pairs below the difference floor"]
     for name in (model.label for model in JOB_MODELS):
         lines.append(f"  {name:<12}" + "  ".join(f"{status} {n}" for status, n in counts[name].items()))
     if counts["failures"]:
