@@ -19,6 +19,7 @@ from django.db.models import (
     BooleanField,
     CharField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
@@ -61,7 +62,11 @@ def _count(leases) -> Coalesce:
 
 
 def ready_comparisons():
-    return Comparison.objects.filter(status=Status.DONE, clip__status=Clip.Status.READY)
+    """Rendered comparisons of ready clips, less those whose every batch has spent its
+    judgment budget."""
+    batches = RenderBatch.objects.filter(comparisons=OuterRef("pk"))
+    wanted = ~Exists(batches.filter(budget_spent_at__isnull=False)) | Exists(batches.filter(budget_spent_at__isnull=True))
+    return Comparison.objects.filter(wanted, status=Status.DONE, clip__status=Clip.Status.READY)
 
 
 def with_open_slots(comparisons, now=None):
@@ -191,7 +196,16 @@ def judge(user, comparison_id: int, choice: str, watched_to_end: bool, time_ms: 
     except IntegrityError:
         raise Refused(409, "you have already judged this comparison") from None
     recount(user, comparison.clip_id)
+    spend_budgets(comparison)
     return judgment
+
+
+def spend_budgets(comparison: Comparison) -> None:
+    """Close the budgeted batches of `comparison` whose comparisons have now been judged as
+    often as their budget allows: theirs are served no more (unless another batch wants them)."""
+    for batch in comparison.batches.filter(judgment_budget__isnull=False, budget_spent_at__isnull=True):
+        if Judgment.objects.filter(comparison__batches=batch).count() >= batch.judgment_budget:
+            RenderBatch.objects.filter(pk=batch.pk, budget_spent_at__isnull=True).update(budget_spent_at=timezone.now())
 
 
 def segment_answers(comparison: Comparison, segments: Sequence[tuple[int, str]]) -> dict[int, str]:

@@ -162,6 +162,11 @@ STAGE1_CHECKPOINT = env_str("DSER_STAGE1_CHECKPOINT", str(DEFAULT_STAGE1))
 # The stage-2 model DPO runs start from (policy and frozen reference), unless a run names another.
 STAGE2_CHECKPOINT = env_str("DSER_STAGE2_CHECKPOINT", str(DEFAULT_STAGE2))
 
+# True timelines of held-out clips (a reference.jsonl, as `python -m emotion evaluate` reads):
+# when set, every finished DPO run is scored on them, beside its init, and the rounds page
+# shows whether each round improved the model. Blank: runs are not scored.
+HELDOUT_REFERENCE = env_str("DSER_HELDOUT_REFERENCE", "")
+
 # Folders whose checkpoints (any depth) the web forms offer beside the defaults above and the
 # finished DPO runs: the web never takes a server path as free text.
 CHECKPOINT_ROOTS = [Path(root) for root in env_list("DSER_CHECKPOINT_ROOTS", [])]

@@ -76,6 +76,7 @@ class RenderBatchAdmin(admin.ModelAdmin):
     actions = ("retry_failed", "cancel_batches")
     readonly_fields = ("state", "summary", "source", "checkpoint", "checkpoint_hash", "temperature", "dataset", "split",
                        "clip_ids", "limit", "sequences_per_clip", "min_distance_s", "seed", "pairs_per_clip",
+                       "judgment_budget", "budget_spent_at",
                        "created_by", "created_at", "finished_at")
     fields = readonly_fields + ("priority",)
 

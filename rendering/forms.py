@@ -49,6 +49,8 @@ class ScheduleForm(forms.Form):
                                 help_text="Share of clips that also get a control comparison (a known answer).")
     overlap = forms.IntegerField(required=False, min_value=1, max_value=20,
                                  help_text=f"Annotators per comparison (blank: {settings.OVERLAP}).")
+    budget = forms.IntegerField(required=False, min_value=1, help_text=(
+        "Serve its comparisons for this many judgments, controls included (blank: no limit)."))
     min_difference = forms.FloatField(
         required=False, min_value=0.0, max_value=1.0,
         help_text="Leave out pairs whose strongest stretch differs less than this (total variation, 0-1; "
@@ -71,4 +73,6 @@ class ScheduleForm(forms.Form):
         return DEFAULTS.temperature if temperature is None else temperature
 
     def schedule_options(self) -> ScheduleOptions:
-        return ScheduleOptions(**{field.name: self.cleaned_data[field.name] for field in fields(ScheduleOptions)})
+        """The options chosen; a field a subclass leaves out keeps its default."""
+        return ScheduleOptions(**{field.name: self.cleaned_data[field.name] for field in fields(ScheduleOptions)
+                                  if field.name in self.cleaned_data})

@@ -80,6 +80,9 @@ class RenderBatch(models.Model):
     min_difference = models.FloatField(
         default=0.0, help_text="Pairs whose strongest stretch differs less than this (total variation, 0-1) "
                                "are not composed.")
+    judgment_budget = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "Judgments its comparisons are served for, controls included (blank: no limit): a round's budget."))
+    budget_spent_at = models.DateTimeField(null=True, blank=True, help_text="When its judgments reached the budget.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -28,6 +28,7 @@ class ScheduleOptions:
     controls: float = 0.0  # share of clips that also get a control comparison
     overlap: int | None = None  # annotators per comparison (None: DSER_OVERLAP)
     min_difference: float | None = None  # floor on a pair's peak difference (None: DSER_MIN_DIFFERENCE)
+    budget: int | None = None  # judgments its comparisons are served for (None: no limit)
     policy: str = ""  # a sequence model whose prediction and draws are the sequences ("": stage-1 windows)
     temperature: float = DEFAULT_TEMPERATURE  # a policy's draws: their concentration's divisor
 
@@ -46,6 +47,8 @@ class ScheduleOptions:
             raise ValueError("the minimum distance must not be negative")
         if self.min_difference is not None and not 0 <= self.min_difference <= 1:
             raise ValueError("the minimum difference must be between 0 and 1")
+        if self.budget is not None and self.budget < 1:
+            raise ValueError("the judgment budget must be at least 1")
         if not self.temperature > 0:
             raise ValueError("the temperature must be positive")
 

@@ -77,7 +77,7 @@ def schedule_batch(options: ScheduleOptions, created_by=None) -> RenderBatch:
         pairs_per_clip=options.pairs, seed=options.seed, priority=options.priority,
         min_distance_s=options.min_distance_s, controls=options.controls, overlap=options.overlap,
         min_difference=settings.MIN_DIFFERENCE if options.min_difference is None else options.min_difference,
-        created_by=created_by)
+        judgment_budget=options.budget, created_by=created_by)
     items = BatchClip.objects.bulk_create(BatchClip(batch=batch, clip=clip) for clip in clips)
     for item in items:
         enqueue(BatchClip, item.pk, options.priority)

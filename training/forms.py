@@ -7,6 +7,7 @@ from django.conf import settings
 from dser.jobs import Status
 from emotion.checkpoint import CheckpointError, find_checkpoints, load_metadata
 from emotion.dpo_config import DPOConfig
+from rendering.forms import ScheduleForm
 from training.aggregation import AGGREGATIONS, GRANULARITIES
 from training.models import DPO_DEFAULTS, PreferenceExport, TrainingRun
 from training.services import ExportFilters, parse_until
@@ -105,3 +106,20 @@ def sequence_checkpoint(path: str) -> str:
     if head != "sequence":
         raise forms.ValidationError("DPO needs sequence models (stage 2, or a DPO run)")
     return path
+
+
+class NextRoundForm(ScheduleForm):
+    """The next round after a finished run (training.rounds.start_next_round): the schedule
+    form less its model fields (the policy is the run's model), with the previous round's
+    clips as the default selection."""
+
+    same_clips = forms.BooleanField(required=False, initial=True, help_text=(
+        "The clips of the round this run was trained on (unticked: the dataset, split and limit above)."))
+
+    def __init__(self, *args, previous_batch=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("checkpoint", "policy", "clip_ids", "min_distance_s"):
+            del self.fields[name]
+        if previous_batch is not None:
+            self.fields["budget"].initial = previous_batch.judgment_budget
+            self.fields["sequences"].initial = previous_batch.sequences_per_clip

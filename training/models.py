@@ -1,10 +1,12 @@
-"""ML engineers' records: preference exports and the DPO runs trained on them."""
+"""ML engineers' records: preference exports, the DPO runs trained on them, and the rounds
+that chain them (a batch judged, exported, trained on; the next batch from that model)."""
 from django.conf import settings
 from django.db import models
 
 from dser.jobs import ClaimedWork, Status
 from dser.records import TRIPLETS_FILE
 from emotion.dpo_config import DPOConfig
+from rendering.models import RenderBatch
 
 DPO_DEFAULTS = DPOConfig()
 
@@ -32,6 +34,11 @@ class PreferenceExport(ClaimedWork):
             f"export {self.pk} ({self.status})"
 
     @property
+    def batch_id(self) -> int | None:
+        """The render batch it is limited to (its round's), if any."""
+        return self.filters.get("batch")
+
+    @property
     def triplets_path(self) -> str:
         return f"{self.directory}/{TRIPLETS_FILE}"
 
@@ -56,6 +63,8 @@ class TrainingRun(ClaimedWork):
     cancel_requested = models.BooleanField(default=False)
     directory = models.CharField(max_length=1024, blank=True, help_text="The run's checkpoint, log and curves.")
     history = models.JSONField(default=list, blank=True, help_text="Every logged record, as they come.")
+    heldout_mae = models.JSONField(default=dict, blank=True, help_text=(
+        "MAE to DSER_HELDOUT_REFERENCE's true timelines: {init, run}, when that is set."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -73,3 +82,39 @@ class TrainingRun(ClaimedWork):
     @property
     def epochs_done(self) -> list[dict]:
         return [entry for entry in self.history if entry.get("kind") == "epoch"]
+
+
+class Round(models.Model):
+    """One turn of the feedback loop (iterative, on-policy DPO): a render batch's comparisons,
+    judged up to its budget, exported (an export whose batch filter names it), and DPO runs on
+    those exports; the next round's batch takes one of those runs' model as its policy
+    (`from_run`), so each round's comparisons are about the model being shipped."""
+
+    batch = models.OneToOneField(RenderBatch, on_delete=models.PROTECT, related_name="round")
+    from_run = models.ForeignKey(TrainingRun, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="next_rounds", help_text="The run whose model is this round's policy "
+                                                                       "(none: the first round, stage-1 windows).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"round {self.number} (batch {self.batch_id})"
+
+    @property
+    def previous(self) -> "Round | None":
+        return None if self.from_run is None else Round.objects.filter(batch_id=self.from_run.export.batch_id).first()
+
+    @property
+    def number(self) -> int:
+        """1 for a first round, one more than the round its policy was trained on after."""
+        previous = self.previous
+        return 1 if previous is None else previous.number + 1
+
+    def exports(self) -> models.QuerySet:
+        return PreferenceExport.objects.filter(filters__batch=self.batch_id)
+
+    def runs(self) -> models.QuerySet:
+        return TrainingRun.objects.filter(export__in=self.exports())

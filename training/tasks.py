@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dser.jobs import Status, heartbeat, stale_before
 from emotion.dpo import DPOConfig, train_dpo
-from training import services
+from training import rounds, services
 from training.models import PreferenceExport, TrainingRun
 
 
@@ -41,12 +41,22 @@ def train_dpo_run(run_id: int) -> None:
         with heartbeat(TrainingRun, run_id, token):
             result = train_dpo(Path(run.export.triplets_path), Path(run.init_checkpoint), Path(run.directory), config,
                                progress=False, on_record=record, should_stop=should_stop)
+            scores = {} if result["stopped"] else score(run)
     except Exception as error:  # the run fails with its reason; the worker goes on
         TrainingRun.settle(run_id, token, status=Status.FAILED, error=f"{type(error).__name__}: {error}",
                            finished_at=timezone.now())
         return
     TrainingRun.settle(run_id, token, status=Status.CANCELLED if result["stopped"] else Status.DONE,
-                       finished_at=timezone.now())
+                       heldout_mae=scores, finished_at=timezone.now())
+
+
+def score(run: TrainingRun) -> dict:
+    """The finished run's held-out MAE (training.rounds.heldout_mae); a reference that cannot be
+    read is said on the run's page and does not fail the model it trained."""
+    try:
+        return rounds.heldout_mae(run)
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {error}"}
 
 
 @shared_task(name=PreferenceExport.task_name)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("training/runs/", views.new_run, name="training_new_run"),
     path("training/runs/<int:run_id>/", views.run_detail, name="training_run"),
     path("training/runs/<int:run_id>/cancel/", views.cancel_run, name="training_cancel_run"),
+    path("training/runs/<int:run_id>/next-round/", views.next_round, name="training_next_round"),
     path("training/runs/<int:run_id>/curves.png", views.run_curves, name="training_run_curves"),
     path("training/runs/<int:run_id>/download/", views.download_run, name="training_download_run"),
     path("training/exports/<int:export_id>/download/", views.download_export, name="training_download_export"),

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 from dser import media
 from dser.files import is_partial
 from dser.http import serve_media
-from dser.jobs import UNFINISHED
+from dser.jobs import UNFINISHED, Status
 from dser.roles import ML_ENGINEERS, role_required
-from training import services
-from training.forms import ExportForm, RunForm
+from training import rounds, services
+from training.forms import ExportForm, NextRoundForm, RunForm
 from training.models import PreferenceExport, TrainingRun
 
 engineers_only = role_required(ML_ENGINEERS)
@@ -26,6 +26,7 @@ engineers_only = role_required(ML_ENGINEERS)
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "training/index.html", {
         "exports": PreferenceExport.objects.all()[:20], "runs": TrainingRun.objects.all()[:20],
+        "rounds": rounds.round_rows(),
         "export_form": ExportForm(), "run_form": RunForm(),
         "live": PreferenceExport.objects.filter(status__in=UNFINISHED).exists()})
 
@@ -65,8 +66,32 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(TrainingRun, pk=run_id)
     keys = ("loss", "rewards/accuracies", "rewards/margins", "val/loss", "val/rewards/accuracies", "val/rewards/margins")
     rows = [[entry["epoch"], *(entry.get(key) for key in keys)] for entry in run.epochs_done]
+    trained_on = rounds.round_of_run(run)
+    next_round = NextRoundForm(previous_batch=trained_on.batch if trained_on else None) \
+        if run.status == Status.DONE and run.export.batch_id else None
     return render(request, "training/run.html", {"run": run, "keys": keys, "rows": rows, "latest": run.latest,
-                                                 "live": run.status in UNFINISHED})
+                                                 "live": run.status in UNFINISHED, "round": trained_on,
+                                                 "next_round_form": next_round})
+
+
+@require_POST
+@engineers_only
+def next_round(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The round after this run: candidates of its model on the chosen clips, up to a budget."""
+    run = get_object_or_404(TrainingRun, pk=run_id)
+    form = NextRoundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"No round started: {form.errors.as_text()}")
+        return redirect("training_run", run_id)
+    try:
+        started = rounds.start_next_round(run, form.schedule_options(), same_clips=form.cleaned_data["same_clips"],
+                                          created_by=request.user)
+    except ValueError as exc:
+        messages.error(request, f"No round started: {exc}")
+        return redirect("training_run", run_id)
+    messages.success(request, f"Round {started.number} started: render batch {started.batch_id} compares candidates "
+                              f"of run {run.pk}'s model; annotators get its comparisons as they are rendered.")
+    return redirect("training")
 
 
 @require_POST

@@ -50,19 +50,21 @@ class Command(BaseCommand):
         parser.add_argument("--min-difference", type=float, default=DEFAULTS.min_difference, metavar="TV",
                             help="Leave out pairs whose strongest stretch differs less than this (total "
                                  "variation, 0-1; default: DSER_MIN_DIFFERENCE).")
+        parser.add_argument("--budget", type=int, default=DEFAULTS.budget, metavar="JUDGMENTS",
+                            help="Serve its comparisons for this many judgments, controls included (default: no limit).")
         parser.add_argument("--wait", action="store_true", help="Show progress until the batch ends, then its counts.")
 
-    def handle(self, *args, clips, min_distance, wait, **options):
+    def handle(self, *args, wait, **options):
         try:
-            clip_ids = tuple(int(pk) for pk in clips.split(",") if pk.strip())
-            chosen = ScheduleOptions(clip_ids=clip_ids, min_distance_s=min_distance, **{
-                field.name: options[field.name] for field in fields(ScheduleOptions) if field.name in options})
-            batch = schedule_batch(chosen)
+            batch = self.schedule(schedule_options(options), options)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(str(batch.pk))
         if wait:
             self._wait(batch)
+
+    def schedule(self, chosen: ScheduleOptions, options: dict) -> RenderBatch:
+        return schedule_batch(chosen)
 
     def _wait(self, batch: RenderBatch) -> None:
         with tqdm(total=100, desc=f"batch {batch.pk}", unit="%", bar_format="{l_bar}{bar}| {n:.0f}%") as bar:
@@ -74,6 +76,16 @@ class Command(BaseCommand):
                     break
                 time.sleep(2)
         self.stdout.write(format_counts(counts))
+
+
+def schedule_options(options: dict) -> ScheduleOptions:
+    """The command's options as ScheduleOptions (ValueError: clip ids that are not numbers)."""
+    try:
+        clip_ids = tuple(int(pk) for pk in options["clips"].split(",") if pk.strip())
+    except ValueError:
+        raise ValueError("--clips takes clip ids (numbers), comma-separated") from None
+    return ScheduleOptions(clip_ids=clip_ids, min_distance_s=options["min_distance"], **{
+        field.name: options[field.name] for field in fields(ScheduleOptions) if field.name in options})
 
 
 def format_counts(counts: dict) -> str:
