@@ -40,6 +40,7 @@ from benchmarks.model_quality import LOSSES, baseline_accuracy, cached, make_mod
 from dser.files import write_text_atomic
 from dser.records import TRIPLETS_FILE
 from emotion.defaults import DEFAULT_STAGE1
+from rendering.options import ScheduleOptions
 
 BETAS = (0.01, 0.1, 0.5, 10.0)
 MAIN_BETA = 0.5
@@ -63,12 +64,16 @@ class Scale:
     dpo_lrs: tuple[float, ...]  # DPO's learning rate is chosen among these per loss, on the validation clips
     validation_clips: int  # annotation-voice dialogues whose truth no stage used: DPO's lr is chosen on them
     vote_shares: tuple[float, ...]  # of the main round's judgments, for the judgments-against-gain table
+    round_clips: int | None  # of the stage-3 clips, in each later round's batch (None: all)
+    extra_rounds: tuple[int, ...]  # the rounds after the main one (issue 30's table)
+    round_losses: tuple[str, ...]  # whose models play those rounds
 
 
 FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2,
-             dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60, vote_shares=(1 / 8, 1 / 4, 1 / 3, 1 / 2, 1.0))
+             dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60, vote_shares=(1 / 8, 1 / 4, 1 / 3, 1 / 2, 1.0),
+             round_clips=None, extra_rounds=(2, 3), round_losses=LOSSES)
 QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=2, dpo_lrs=(1e-4, 3e-4),
-              validation_clips=6, vote_shares=(1.0,))
+              validation_clips=6, vote_shares=(1.0,), round_clips=2, extra_rounds=(2,), round_losses=("dirichlet",))
 
 
 # With --status FILE, each progress line is also kept there as JSON (state, message, time) for
@@ -136,8 +141,8 @@ def run_stage3(out: Path, scale: Scale, stage3: Path, render_model: Path, web_in
     with running(start_worker(env, "study", "default,inference,render,training", 2, log_dir / "worker.log")):
         def render() -> dict:
             imported = app.import_study_clips(corpus)
-            batch = app.render_batch(render_model, seed=0, controls=scale.controls, overlap=scale.overlap,
-                                     progress=progress)
+            batch = app.render_batch(ScheduleOptions(checkpoint=str(render_model), controls=scale.controls,
+                                                     overlap=scale.overlap), progress)
             return {"batch": batch.pk, "clips": imported, "comparisons": batch.comparisons.count()}
 
         rendered = cached(out / "render.json", render)
@@ -261,6 +266,20 @@ def run_policies(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out,
     return policy_study(out, scale.annotators, errors, env, runs, main_dpo(out, scale, lrs, held_out), progress)
 
 
+def run_rounds(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out, env: dict, stage3: Path,
+               stage3_results: dict, render_model: Path) -> dict:
+    """Issue 30's rounds (benchmarks/study/rounds.py), after the main round."""
+    from benchmarks.study import app
+    from benchmarks.study.rounds import rounds_study
+    from corpus.sources.demo import DemoCorpus
+
+    main_round = {"judgments": stage3_results["rounds"][f"e{MAIN_ERROR:g}"]["annotation"]["judgments"],
+                  "error_rate": MAIN_ERROR, "triplets": round_triplets(out, MAIN_ERROR)}
+    runs = [run for run in runs if run["loss"] in scale.round_losses]
+    return rounds_study(out, scale, runs, lrs, held_out, env, app.truth_of(DemoCorpus(stage3)), render_model,
+                        main_round, lambda lr, seed: dpo_config(scale, MAIN_BETA, lr, seed), progress)
+
+
 def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
     """Seconds each stage took when it ran, from the results kept in OUT."""
     def total(*patterns: str) -> float | None:
@@ -277,6 +296,8 @@ def timings(out: Path, runs: list[dict]) -> dict[str, float | None]:
             "policy rounds + exports": total("policies/*/round.json"),
             "segment-vote DPO runs": total("segments/dpo/*/*/result.json"),
             "policy DPO runs": total("policies/dpo/*/*/result.json"),
+            "later rounds (render, judgments, export)": total("rounds-study/*/round.json"),
+            "later rounds' DPO runs": total("rounds-study/dpo/*/*/result.json"),
             "web-app DPO run": total("web_run.json")}
 
 
@@ -294,13 +315,16 @@ def main() -> None:
                         help="only what the judgments-against-gain table needs: the render model, both losses' "
                              "models, their learning rates from the main round, the segment table (no other rounds, "
                              "no DPO sweeps, no policy rounds)")
+    parser.add_argument("--rounds-only", action="store_true",
+                        help="only what the rounds table needs: the render model, both losses' models, their learning "
+                             "rates from the main round, the on- and off-policy rounds after it")
     parser.add_argument("--jobs", type=int, default=1,
                         help="stage-1 and stage-2 trainings at a time, each on its share of the cores (2 on 2 cores)")
     parser.add_argument("--status", type=Path, metavar="FILE",
                         help="also keep the latest progress line here, as JSON (the web app's study page reads it)")
     args = parser.parse_args()
-    if args.policies_only and args.segments_only:
-        parser.error("--policies-only and --segments-only are two halves: run them one after the other")
+    if args.policies_only + args.segments_only + args.rounds_only > 1:
+        parser.error("--policies-only, --segments-only and --rounds-only are parts: run them one after the other")
     status_file = args.status
     try:
         run(args)
@@ -325,7 +349,7 @@ def run(args) -> None:
     env = configure_django(out, scale)
     # Controls assume the model's sequence beats its least likely emotion held: a toy model's need not.
     render_model = DEFAULT_STAGE1 if args.quick else models / "ce-seed0" / "stage1"
-    one_table = args.policies_only or args.segments_only  # the main round alone, no web-app run
+    one_table = args.policies_only or args.segments_only or args.rounds_only  # the main round alone, no web-app run
     stage3_results = run_stage3(out, scale, stage3, render_model, None if one_table else
                                 models / "ce-seed0" / "stage2", env, (MAIN_ERROR,) if one_table else
                                 (0.0, 0.3, MAIN_ERROR))
@@ -348,17 +372,21 @@ def run(args) -> None:
     if args.segments_only:
         segments = segment_study(out, scale.vote_shares, runs, main_dpo(out, scale, lrs, held_out), progress)
         return write_one_table(out, args, "segments", {"runs": runs, "dpo_lr": lrs, "segments": segments}, started)
+    if args.rounds_only:
+        rounds = run_rounds(out, scale, runs, lrs, held_out, env, stage3, stage3_results, render_model)
+        return write_one_table(out, args, "rounds", {"runs": runs, "dpo_lr": lrs, "on_policy": rounds}, started)
     for run in runs:
         run["dpo"] = dpo_sweep(out, scale, run, lrs[run["loss"]]["chosen"], held_out)
     paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
     segments = segment_study(out, scale.vote_shares, runs, main_dpo(out, scale, lrs, held_out), progress)
     policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
+    rounds = run_rounds(out, scale, runs, lrs, held_out, env, stage3, stage3_results, render_model)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
                "baseline_accuracy": baseline, "dpo_lr": lrs, "paper_likelihood": {
                    "likelihood": PAPER_LIKELIHOOD, "run": PAPER_LIKELIHOOD_RUN, "lr": paper_likelihood_lr},
-               "runs": runs, **stage3_results, "segments": segments, "policies": policies,
+               "runs": runs, **stage3_results, "segments": segments, "policies": policies, "on_policy": rounds,
                "timings": timings(out, runs)}
     results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))
@@ -372,13 +400,14 @@ def run(args) -> None:
 
 
 def write_one_table(out: Path, args, table: str, results: dict, started: float) -> None:
-    """OUT/TABLE.json and OUT/TABLE.md: the policy or the segment table alone (--policies-only,
-    --segments-only), with its plot."""
+    """OUT/TABLE.json and OUT/TABLE.md: one table alone (--policies-only, --segments-only,
+    --rounds-only), with its plot."""
     from benchmarks.study.policy_report import plot_policy_gains, policy_section
+    from benchmarks.study.rounds_report import plot_rounds, rounds_section
     from benchmarks.study.segment_report import plot_segment_gains, segment_section
 
-    section, plot = {"policies": (policy_section, plot_policy_gains),
-                     "segments": (segment_section, plot_segment_gains)}[table]
+    section, plot = {"policies": (policy_section, plot_policy_gains), "segments": (segment_section, plot_segment_gains),
+                     "rounds": (rounds_section, plot_rounds)}[table]
     command = f"python -m benchmarks.study --{table}-only" + " --quick" * args.quick + f" --seeds {args.seeds}"
     results = {"command": command, **results, "seconds": time.perf_counter() - started}
     (out / f"{table}.json").write_text(json.dumps(results, indent=1))

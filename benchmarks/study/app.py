@@ -7,6 +7,7 @@ import itertools
 import json
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
@@ -52,12 +53,14 @@ def import_study_clips(corpus: DemoCorpus) -> int:
     return summary.imported
 
 
-def render_batch(checkpoint: Path, seed: int, controls: float, overlap: int, progress) -> RenderBatch:
-    """The study's batch (scheduled once; an interrupted study waits for the one it has), done."""
-    batch = RenderBatch.objects.filter(dataset=DATASET).first()
+def render_batch(options: ScheduleOptions, progress) -> RenderBatch:
+    """A batch of the study's clips (a stage-1 model's windows, or a policy's candidates),
+    scheduled once per model and seed (an interrupted study waits for the one it has), done."""
+    options = replace(options, dataset=DATASET)
+    batch = RenderBatch.objects.filter(dataset=DATASET, checkpoint=options.policy or options.checkpoint,
+                                       seed=options.seed).first()
     if batch is None:
-        batch = schedule_batch(ScheduleOptions(checkpoint=str(checkpoint), dataset=DATASET, seed=seed,
-                                               controls=controls, overlap=overlap))
+        batch = schedule_batch(options)
     else:
         reconcile(0)  # an interrupted study: re-send what the stopped worker had taken
     for polls in itertools.count(1):
@@ -131,8 +134,8 @@ def round_figures(team: list[SimulatedAnnotator]) -> dict:
             "annotators": [row for row in figures["annotators"] if row["name"] in names]}
 
 
-def export_round(directory: Path) -> dict:
-    export = make_export(EXPORT_FILTERS, directory)
+def export_round(directory: Path, batch: int | None = None) -> dict:
+    export = make_export(replace(EXPORT_FILTERS, batch=batch), directory)
     return {"export": export.pk, "triplets": export.triplets, "counts": export.counts}
 
 

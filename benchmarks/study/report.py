@@ -94,6 +94,11 @@ def write_report(results: dict, out: Path) -> Path:
 
         parts.append(policy_section(results))
         plot_policy_gains(results, plots)
+    if "on_policy" in results:
+        from benchmarks.study.rounds_report import plot_rounds, rounds_section
+
+        parts.append(rounds_section(results))
+        plot_rounds(results, plots)
     parts.append("## Time per stage\n\nAs each stage ran, on this machine (— : not recorded).\n\n" + table(
         ["stage", "minutes"], [[name, "—" if seconds is None else f"{seconds / 60:.1f}"]
                                for name, seconds in results["timings"].items()]))
