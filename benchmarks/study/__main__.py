@@ -318,11 +318,18 @@ def main() -> None:
     parser.add_argument("--rounds-only", action="store_true",
                         help="only what the rounds table needs: the render model, both losses' models, their learning "
                              "rates from the main round, the on- and off-policy rounds after it")
+    parser.add_argument("--losses", type=lambda text: tuple(text.split(",")), default=LOSSES, metavar="ce,dirichlet",
+                        help="whose models to train over the seeds (the ce seed-0 model, which makes the sequences, "
+                             "always); with --segments-only its table has a row for each loss trained")
     parser.add_argument("--jobs", type=int, default=1,
                         help="stage-1 and stage-2 trainings at a time, each on its share of the cores (2 on 2 cores)")
     parser.add_argument("--status", type=Path, metavar="FILE",
                         help="also keep the latest progress line here, as JSON (the web app's study page reads it)")
     args = parser.parse_args()
+    if set(args.losses) - set(LOSSES):
+        parser.error(f"--losses takes {', '.join(LOSSES)}")
+    if args.losses != LOSSES and not (args.segments_only or args.rounds_only):
+        parser.error("--losses is for --segments-only and --rounds-only: every other table compares both losses")
     if args.policies_only + args.segments_only + args.rounds_only > 1:
         parser.error("--policies-only, --segments-only and --rounds-only are parts: run them one after the other")
     status_file = args.status
@@ -343,7 +350,7 @@ def run(args) -> None:
     models = out / "models"
     baseline = baseline_accuracy(models)
     # The policy table needs the render model (ce seed 0) and the policy loss's models alone.
-    losses = (POLICY_LOSS,) if args.policies_only else LOSSES
+    losses = (POLICY_LOSS,) if args.policies_only else args.losses
     pairs = [(loss, seed) for loss in losses for seed in range(args.seeds)]
     runs = run_all(models, sorted({("ce", 0), *pairs}), args.quick, jobs=args.jobs)
     env = configure_django(out, scale)
@@ -362,9 +369,10 @@ def run(args) -> None:
         render_model, models / "test" / "reference.jsonl", held_out_file)})
     held_out = HeldOut(models / "test" / "reference.jsonl", held_out_file)
     validation = HeldOut(validation_reference)
-    lrs = {loss: choose_lr(out, scale, loss, validation) for loss in losses}
-    if args.policies_only:
+    if not args.segments_only:  # the segment table takes every model trained, the render model's seed too
         runs = [run for run in runs if (run["loss"], run["seed"]) in pairs]
+    lrs = {loss: choose_lr(out, scale, loss, validation) for loss in sorted({run["loss"] for run in runs})}
+    if args.policies_only:
         policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
         return write_one_table(out, args, "policies", {"runs": runs, "dpo_lr": lrs, "policies": policies}, started)
     from benchmarks.study.segment_votes import segment_study  # while the main round's votes are the app's
@@ -408,7 +416,8 @@ def write_one_table(out: Path, args, table: str, results: dict, started: float) 
 
     section, plot = {"policies": (policy_section, plot_policy_gains), "segments": (segment_section, plot_segment_gains),
                      "rounds": (rounds_section, plot_rounds)}[table]
-    command = f"python -m benchmarks.study --{table}-only" + " --quick" * args.quick + f" --seeds {args.seeds}"
+    command = f"python -m benchmarks.study --{table}-only" + " --quick" * args.quick + f" --seeds {args.seeds}" + \
+        (f" --losses {','.join(args.losses)}" if args.losses != LOSSES else "")
     results = {"command": command, **results, "seconds": time.perf_counter() - started}
     (out / f"{table}.json").write_text(json.dumps(results, indent=1))
     plot(results, out / "plots")

@@ -46,7 +46,8 @@ def segment_section(results: dict) -> str:
         reached = (f"segment votes reach the whole-clip full-budget gain at {judgments} judgments ({share:.0%} of "
                    f"the round; target at most {TARGET_SHARE:.0%})" if judgments else
                    "segment votes do not reach the whole-clip full-budget gain within the round")
-        parts.append(f"### {loss}\n\n" + table(
+        seeds = len(gains[export_key("clip", 1.0)])
+        parts.append(f"### {loss} ({seeds} seed{'s' * (seeds > 1)})\n\n" + table(
             ["share", "judgments", "clip triplets", "per judgment", "clip gain", "segment triplets", "per judgment",
              "segment gain"], rows) + f"\n\n{loss}: {reached}; target signals per judgment ≥ {TARGET_SIGNALS:g}.")
     return "\n\n".join(parts) + "\n\n![DPO gain against judgments, by granularity](plots/segment_gains.png)"
