@@ -7,6 +7,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from benchmarks.model_quality import mean_spread
 from benchmarks.model_quality import spread as fmt
@@ -164,6 +165,22 @@ def save(figure, path: Path) -> None:
     with atomic_path(path) as partial:
         figure.savefig(partial, dpi=100, format="png")
     plt.close(figure)
+
+
+def plot_panels(panels: dict[str, dict[str, tuple[list, list[list[float]]]]], axes_labels: tuple[str, str],
+                title: str, path: Path) -> None:
+    """One panel per key of `panels` (a loss), one line per label in it: (x values, the values
+    over seeds at each), drawn as mean ± spread."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for axis, (name, lines) in zip(axes[0], panels.items()):
+        for label, (xs, values) in lines.items():
+            stats = [mean_spread(v) for v in values]
+            axis.errorbar(xs, [m for m, _ in stats], yerr=[s for _, s in stats], marker="o", capsize=4, label=label)
+        axis.set(xlabel=axes_labels[0], ylabel=axes_labels[1], title=f"{title} ({name})")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds and judgments are counts
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    save(figure, path)
 
 
 def plot_mae_by_stage(results: dict, plots: Path) -> None:

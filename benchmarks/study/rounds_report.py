@@ -3,9 +3,8 @@ off-policy, per loss (mean ± spread over seeds), the targets checked; a plot of
 import statistics
 from pathlib import Path
 
-from benchmarks.model_quality import mean_spread
 from benchmarks.model_quality import spread as fmt
-from benchmarks.study.report import plt, save, table
+from benchmarks.study.report import plot_panels, table
 
 TARGET_GAIN = {"ce": 0.03, "dirichlet": 0.10}  # after the last round (3), on-policy, over the seq2seq init
 
@@ -47,15 +46,7 @@ def rounds_section(results: dict) -> str:
 
 
 def plot_rounds(results: dict, plots: Path) -> None:
-    study = results["on_policy"]
-    losses = list(study["maes"])
-    figure, axes = plt.subplots(1, len(losses), figsize=(5 * len(losses), 4), squeeze=False)
-    for axis, loss in zip(axes[0], losses):
-        for arm, curves in study["maes"][loss].items():
-            stats = [mean_spread(values) for values in by_round(curves)]
-            axis.errorbar(range(len(stats)), [m for m, _ in stats], yerr=[s for _, s in stats], marker="o", capsize=4,
-                          label=arm)
-        axis.set(xlabel="round (0: seq2seq init)", ylabel="held-out MAE", title=f"DPO rounds ({loss})")
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    save(figure, plots / "rounds.png")
+    maes = results["on_policy"]["maes"]
+    panels = {loss: {arm: (list(range(len(curves[0]))), by_round(curves)) for arm, curves in arms.items()}
+              for loss, arms in maes.items()}
+    plot_panels(panels, ("round (0: seq2seq init)", "held-out MAE"), "DPO rounds", plots / "rounds.png")

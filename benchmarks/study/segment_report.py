@@ -5,9 +5,8 @@ gain; a plot of gain against judgments."""
 import statistics
 from pathlib import Path
 
-from benchmarks.model_quality import mean_spread
 from benchmarks.model_quality import spread as fmt
-from benchmarks.study.report import plt, save, table
+from benchmarks.study.report import plot_panels, table
 from benchmarks.study.segment_votes import export_key
 
 TARGET_SHARE = 1 / 3  # segment votes should reach the full-budget whole-clip gain with at most this share
@@ -55,15 +54,10 @@ def segment_section(results: dict) -> str:
 
 def plot_segment_gains(results: dict, plots: Path) -> None:
     segments = results["segments"]
-    losses = list(segments["gains"])
-    figure, axes = plt.subplots(1, len(losses), figsize=(5 * len(losses), 4), squeeze=False)
-    for axis, loss in zip(axes[0], losses):
-        for granularity in segments["granularities"]:
-            keys = [export_key(granularity, share) for share in segments["shares"]]
-            stats = [mean_spread(segments["gains"][loss][key]) for key in keys]
-            axis.errorbar([segments["exports"][key]["judgments"] for key in keys], [m for m, _ in stats],
-                          yerr=[s for _, s in stats], marker="o", capsize=4, label=f"{granularity} votes")
-        axis.set(xlabel="judgments", ylabel="held-out MAE gain over seq2seq", title=f"DPO gain ({loss})")
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    save(figure, plots / "segment_gains.png")
+
+    def line(loss: str, granularity: str) -> tuple[list, list[list[float]]]:
+        keys = [export_key(granularity, share) for share in segments["shares"]]
+        return [segments["exports"][key]["judgments"] for key in keys], [segments["gains"][loss][key] for key in keys]
+
+    plot_panels({loss: {f"{g} votes": line(loss, g) for g in segments["granularities"]} for loss in segments["gains"]},
+                ("judgments", "held-out MAE gain over seq2seq"), "DPO gain", plots / "segment_gains.png")
