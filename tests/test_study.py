@@ -74,10 +74,9 @@ def test_every_stage_leaves_its_artefacts_and_the_report_has_the_papers_tables(s
     assert (Path(results["web_run"]["directory"]) / "training_curves.png").is_file()  # the web app's run, by a worker
     report = (out / "report.md").read_text()
     for heading in ("Table 2", "Table 3", "Table 4", "which log-likelihood", "annotator error rate",
-                    "Annotation rounds", "Policies: which judgments to ask for", "Judgments against gain",
-                    "Rounds: on-policy against off-policy"):
+                    "Annotation rounds", "Policies: which judgments to ask for", "Judgments against gain"):
         assert heading in report
-    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error", "policy_gains", "segment_gains", "rounds"):
+    for plot in ("mae_by_stage", "dpo_curves", "mae_vs_error", "policy_gains", "segment_gains"):
         assert (out / "plots" / f"{plot}.png").stat().st_size > 1000
     assert (out / "app" / "media" / "study" / "report.md").read_text() == report  # published to the web app
     assert "The paper's ordering" in stdout.splitlines()[-1]
@@ -95,8 +94,8 @@ def test_every_judgment_went_through_the_api_and_the_biased_annotator_is_exposed
     assert agreement["left"] < min(value for name, value in agreement.items() if name != "left")
     with psycopg.connect(f"postgresql://dser:dser@127.0.0.1:5432/{DATABASE}") as database:
         stored, = database.execute("SELECT count(*) FROM annotator_judgment").fetchone()
-    last_round = json.loads((out / "results.json").read_text())["on_policy"]["rounds"]["off-r2"]
-    assert stored == last_round["judgments"]  # the last round (issue 30's off-policy one) stays in the app's database
+    last_round = json.loads((out / "results.json").read_text())["policies"]["rounds"]["d"]
+    assert stored == last_round["judgments"]  # the last round (policy (d)) stays in the app's database
 
 
 def test_dpo_prefers_the_truer_sequence_on_held_out_clips(study):
@@ -149,24 +148,3 @@ def test_segment_votes_give_more_triplets_per_judgment_and_dpo_on_them_gains(stu
     for loss, gains in segments["gains"].items():
         assert min(gains["segment-1.000"]) > 0, loss
 
-
-def test_later_rounds_compare_the_trained_models_candidates_and_new_windows(study):
-    """Issue 30's rounds at toy size: after the main round, an on-policy batch of candidates of
-    the model DPO made from it and an off-policy batch of newly drawn windows, each judged within
-    the main round's budget and exported by its batch; DPO from the last round's model, with it
-    as the reference, gives a held-out MAE for every round of both arms."""
-    out, _ = study
-    on_policy = json.loads((out / "results.json").read_text())["on_policy"]
-    rounds, budget = on_policy["rounds"], on_policy["budget"]
-    assert set(rounds) == {"on-dirichlet-seed0-r2", "off-r2"}
-    assert all(0 < r["judgments"] <= budget + 4 and r["triplets"] > 0 for r in rounds.values())
-    assert {arm: [len(curve) for curve in curves] for arm, curves in on_policy["maes"]["dirichlet"].items()} == {
-        "on-policy": [3], "off-policy": [3]}
-    with psycopg.connect(f"postgresql://dser:dser@127.0.0.1:5432/{DATABASE}") as db:
-        batches = dict(db.execute("SELECT id, source || ' ' || checkpoint FROM rendering_renderbatch").fetchall())
-    first_model = out / "rounds-study" / "dpo" / "dirichlet-seed0" / "r1" / "checkpoint"
-    assert batches[rounds["on-dirichlet-seed0-r2"]["batch"]] == f"policy {first_model}"
-    assert batches[rounds["off-r2"]["batch"]].startswith("windows ")
-    provenance = json.loads((out / "rounds-study" / "dpo" / "dirichlet-seed0" / "on-policy-r2" / "checkpoint" /
-                             "dser.json").read_text())["provenance"]
-    assert provenance["init"] == str(first_model) and provenance["config"]["reference"] == str(first_model)

@@ -388,13 +388,17 @@ def run(args) -> None:
     paper_likelihood_lr = paper_likelihood_runs(out, scale, runs, validation, held_out)
     segments = segment_study(out, scale.vote_shares, runs, main_dpo(out, scale, lrs, held_out), progress)
     policies = run_policies(out, scale, runs, lrs, held_out, env, stage3)
-    rounds = run_rounds(out, scale, runs, lrs, held_out, env, stage3, stage3_results, render_model)
+    # --quick leaves the rounds out (they would add half again to the test run's study);
+    # `--rounds-only --quick` plays them at toy size.
+    rounds = None if args.quick else run_rounds(out, scale, runs, lrs, held_out, env, stage3, stage3_results,
+                                                render_model)
     results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
                "baseline_accuracy": baseline, "dpo_lr": lrs, "paper_likelihood": {
                    "likelihood": PAPER_LIKELIHOOD, "run": PAPER_LIKELIHOOD_RUN, "lr": paper_likelihood_lr},
-               "runs": runs, **stage3_results, "segments": segments, "policies": policies, "on_policy": rounds,
+               "runs": runs, **stage3_results, "segments": segments, "policies": policies,
+               **({"on_policy": rounds} if rounds else {}),
                "timings": timings(out, runs)}
     results["seconds"] = sum(filter(None, results["timings"].values()))
     (out / "results.json").write_text(json.dumps(results, indent=1))
