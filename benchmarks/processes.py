@@ -1,5 +1,9 @@
 """The real processes benchmarks run against: a Celery worker and the web app (gunicorn),
-each in its own process group so that stopping it stops its children."""
+each in its own process group so that stopping it stops its children, and each told to stop
+when the benchmark that started it dies (killed by a timeout, say): a worker left behind would
+go on taking the next run's messages from the same queues."""
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
@@ -10,6 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def stop_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when its parent dies (Linux; elsewhere a no-op)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_worker(env: dict, name: str, queues: str, concurrency: int, log: Path) -> subprocess.Popen:
@@ -19,7 +30,8 @@ def start_worker(env: dict, name: str, queues: str, concurrency: int, log: Path)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", queues, "-n", f"{name}@localhost",
          "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=stop_with_parent)
     for _ in range(120):
         if app.control.inspect(destination=[f"{name}@localhost"], timeout=1.0).ping():
             return worker
@@ -35,7 +47,7 @@ def start_web(env: dict, port: int, workers: int, log: Path | None = None) -> su
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "dser.wsgi:application", "--bind",
                                f"127.0.0.1:{port}", "--workers", str(workers)], cwd=ROOT, env=env,
                               stdout=log.open("w") if log else subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+                              start_new_session=True, preexec_fn=stop_with_parent)
     for _ in range(120):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
