@@ -27,7 +27,10 @@ def roots(tmp_path, settings):
 def test_the_schedule_form_offers_listed_checkpoints_and_refuses_a_typed_path(client, clip, admin_user, roots):
     client.force_login(admin_user)
     page = client.get("/admin/rendering/renderbatch/schedule/").content.decode()
-    assert str(roots / "mine" / "stage1") in page and "broken" not in page and "stage2" not in page
+    assert str(roots / "mine" / "stage1") in page and "broken" not in page
+    models, policies = (page[page.index(f'name="{name}"'):].split("</select>")[0] for name in ("checkpoint", "policy"))
+    assert "stage2" not in models and str(roots / "mine" / "stage1") not in policies  # each field its own kind
+    assert str(roots / "mine" / "stage2") in policies
     form = {"clip_ids": str(clip.pk), "sequences": 5, "seed": 0, "priority": 5, "min_distance_s": 0.15, "controls": 0}
     refused = client.post("/admin/rendering/renderbatch/schedule/", {**form, "checkpoint": "/etc"})
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
