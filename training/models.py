@@ -103,9 +103,14 @@ class Round(models.Model):
     def __str__(self) -> str:
         return f"round {self.number} (batch {self.batch_id})"
 
+    @classmethod
+    def of_run(cls, run: TrainingRun) -> "Round | None":
+        """The round `run` was trained on (its export's batch's), if it is one."""
+        return cls.objects.filter(batch_id=run.export.batch_id).first() if run.export.batch_id else None
+
     @property
     def previous(self) -> "Round | None":
-        return None if self.from_run is None else Round.objects.filter(batch_id=self.from_run.export.batch_id).first()
+        return None if self.from_run is None else Round.of_run(self.from_run)
 
     @property
     def number(self) -> int:

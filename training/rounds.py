@@ -50,11 +50,6 @@ def round_rows() -> list[dict]:
     return rows
 
 
-def round_of_run(run: TrainingRun) -> Round | None:
-    """The round `run` was trained on (its export's batch's), if it is one."""
-    return Round.objects.filter(batch_id=run.export.batch_id).first() if run.export.batch_id else None
-
-
 def heldout_mae(run: TrainingRun) -> dict:
     """The run's model and its init scored on DSER_HELDOUT_REFERENCE's true timelines:
     {init, run}; {} when none is set."""

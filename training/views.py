@@ -16,7 +16,7 @@ from dser.jobs import UNFINISHED, Status
 from dser.roles import ML_ENGINEERS, role_required
 from training import rounds, services
 from training.forms import ExportForm, NextRoundForm, RunForm
-from training.models import PreferenceExport, TrainingRun
+from training.models import PreferenceExport, Round, TrainingRun
 
 engineers_only = role_required(ML_ENGINEERS)
 
@@ -66,7 +66,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(TrainingRun, pk=run_id)
     keys = ("loss", "rewards/accuracies", "rewards/margins", "val/loss", "val/rewards/accuracies", "val/rewards/margins")
     rows = [[entry["epoch"], *(entry.get(key) for key in keys)] for entry in run.epochs_done]
-    trained_on = rounds.round_of_run(run)
+    trained_on = Round.of_run(run)
     next_round = NextRoundForm(previous_batch=trained_on.batch if trained_on else None) \
         if run.status == Status.DONE and run.export.batch_id else None
     return render(request, "training/run.html", {"run": run, "keys": keys, "rows": rows, "latest": run.latest,
