@@ -5,8 +5,8 @@
     python -m emotion label-windows --checkpoint ckpt/stage1 --audio dialogues/ --out targets/targets.jsonl
     python -m emotion train-seq --targets targets/targets.jsonl --init ckpt/stage1 --out ckpt/stage2
     python -m emotion train-dpo --triplets export/triplets.jsonl --init ckpt/stage2 --out runs/dpo [--beta 0.5]
-    python -m emotion evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl     (MAE table)
-    python -m emotion evaluate ckpt/stage1 --data held_out/ [--baseline train/]       (accuracy)
+    python -m emotion evaluate ckpt/stage1 ckpt/stage2 --reference reference.jsonl   (MAE, frames' top emotion)
+    python -m emotion evaluate ckpt/stage1 --data held_out/ [--baseline train/] [--plots DIR]   (WA, UA, macro-F1)
     python -m emotion predict speech.wav [--checkpoint ckpt/stage2] [--plot timeline.png]
 
 Backbones: a hub id (facebook/wav2vec2-base, facebook/wav2vec2-large-lv60), a local directory,
@@ -27,8 +27,8 @@ from dser.windows import STAGE2_TARGET_PARAMS, WindowParams
 from emotion.checkpoint import CheckpointError, load_checkpoint
 from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
 from emotion.dpo import DPOConfig, train_dpo
-from emotion.evaluate import accuracy_rows, format_table, mae_rows, predict_timeline
-from emotion.plots import plot_timelines
+from emotion.evaluate import ACCURACY_COLUMNS, MAE_COLUMNS, accuracy_rows, format_table, mae_rows, predict_timeline
+from emotion.plots import plot_confusion, plot_timelines
 from emotion.stage1 import STAGE1_PRESETS, Stage1Config, train_ser
 from emotion.stage2 import STAGE2_PRESETS, VAL_METRIC, Stage2Config, label_windows, train_seq
 
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--data", type=Path, action="append", help="labelled utterances: accuracy")
     source.add_argument("--reference", type=Path, help="JSONL of audio + timeline: MAE")
     evaluate.add_argument("--json", type=Path, help="also write the rows as JSON")
+    evaluate.add_argument("--plots", type=Path, metavar="DIR",
+                          help="write each row's confusion matrix (of frames' top emotion, with --reference) as a PNG")
     evaluate.add_argument("--baseline", type=Path, action="append", metavar="TRAIN_DIR",
                           help="with --data: also train the classical baseline (MFCC, pitch, energy + logistic "
                                "regression) on TRAIN_DIR and show it as a row")
@@ -133,15 +135,26 @@ def run(args) -> None:
               f"held-out reward accuracy {last.get('val/rewards/accuracies', float('nan')):.3f}")
     elif args.command == "evaluate":
         if args.data:
-            rows, metric = accuracy_rows(args.checkpoints, args.data, progress, args.baseline), "accuracy"
+            rows, columns = accuracy_rows(args.checkpoints, args.data, progress, args.baseline), ACCURACY_COLUMNS
         else:
-            rows, metric = mae_rows(args.checkpoints, args.reference, WindowParams(args.window, args.stride),
-                                    progress), "mae"
-        print(format_table(rows, metric))
+            rows, columns = mae_rows(args.checkpoints, args.reference, WindowParams(args.window, args.stride),
+                                     progress), MAE_COLUMNS
+        print(format_table(rows, columns))
         if args.json:
             write_text_atomic(args.json, json.dumps(rows, indent=1))
+        if args.plots:
+            plot_confusions(rows, args.plots)
     elif args.command == "predict":
         predict(args)
+
+
+def plot_confusions(rows: list[dict], directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for number, row in enumerate(rows, 1):
+        name = "baseline" if row["method"] == "baseline" else Path(row["checkpoint"]).name
+        target = directory / f"confusion_{number}_{name}.png"
+        plot_confusion(row["confusion"], target, f"{row['checkpoint']} ({row['method']})")
+        print(f"confusion matrix -> {target}")
 
 
 def predict(args) -> None:

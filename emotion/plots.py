@@ -1,4 +1,5 @@
-"""Pictures of training and prediction: training curves (with their JSON) and emotion timelines."""
+"""Pictures of training and prediction: training curves (with their JSON), emotion timelines
+and confusion matrices."""
 import json
 from pathlib import Path
 
@@ -71,6 +72,26 @@ def plot_timelines(timelines: dict[str, Timeline], duration_s: float, target: Pa
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     axes[-1, 0].set_xlabel("seconds")
     figure.suptitle(title)
+    figure.tight_layout()
+    with atomic_path(target) as partial:
+        figure.savefig(partial, dpi=100)
+    plt.close(figure)
+
+
+def plot_confusion(confusion: list[list[int]], target: Path, title: str = "") -> None:
+    """The confusion matrix (rows: truth, columns: prediction), each row's shares as colour and
+    its counts as numbers, so a rare emotion's misses show as plainly as a common one's."""
+    counts = np.asarray(confusion)
+    shares = counts / np.maximum(1, counts.sum(axis=1, keepdims=True))
+    figure, axis = plt.subplots(figsize=(5.6, 4.8))
+    image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (row, column), count in np.ndenumerate(counts):
+        axis.text(column, row, str(count), ha="center", va="center", fontsize="small",
+                  color="white" if shares[row, column] > 0.6 else "black")
+    axis.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
+    axis.set_yticks(range(len(EMOTIONS)), EMOTIONS)
+    axis.set(xlabel="predicted", ylabel="true", title=title)
+    figure.colorbar(image, ax=axis, label="share of the true emotion")
     figure.tight_layout()
     with atomic_path(target) as partial:
         figure.savefig(partial, dpi=100)

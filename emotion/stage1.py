@@ -55,7 +55,7 @@ def loss_fn(kind: str, smoothing: float, nll_beta: float = 0.0):
 
 @torch.no_grad()
 def evaluate_utterances(model: DSERModel, audio: list[np.ndarray], labels: list[int], batch_size: int = 16) -> dict:
-    """Accuracy, per-emotion recall and the confusion matrix (rows: truth, columns: prediction)."""
+    """`classification_scores` of the model's top emotion per utterance."""
     model.eval()
     predictions = []
     for i in range(0, len(audio), batch_size):

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from corpus.sources.demo import DemoCorpus, write_dialogue_audio
@@ -13,8 +14,21 @@ from emotion.__main__ import main
 from emotion.checkpoint import load_checkpoint
 from emotion.defaults import DEFAULT_STAGE1, DEFAULT_STAGE2
 from emotion.evaluate import predict_timeline
+from emotion.metrics import classification_scores
 
 TINY = ["--backbone", "tiny", "--no-freeze-feature-encoder", "--batch-size", "8", "--lr", "1e-3"]
+
+
+@pytest.mark.pure
+def test_classification_scores_by_hand():
+    """Three anger (one taken for disgust), two disgust (one for neutral), one neutral: the
+    absent emotions count in neither UA nor macro-F1."""
+    scores = classification_scores([0, 0, 0, 1, 1, 4], [0, 0, 1, 1, 4, 4])
+    assert scores["accuracy"] == pytest.approx(4 / 6)
+    assert scores["recall"] == pytest.approx({"anger": 2 / 3, "disgust": 1 / 2, "neutral": 1.0})
+    assert scores["unweighted_accuracy"] == pytest.approx((2 / 3 + 1 / 2 + 1) / 3)
+    assert scores["macro_f1"] == pytest.approx((4 / 5 + 2 / 4 + 2 / 3) / 3)  # 2·TP / (true + predicted)
+    assert scores["confusion"][0][:2] == [2, 1] and scores["confusion"][1][4] == 1
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +83,15 @@ def test_label_windows_then_train_seq_then_evaluate(workspace, stage1, capsys):
 
     capsys.readouterr()
     assert main(["--quiet", "evaluate", str(stage1), str(stage2), "--reference", str(workspace / "corpus" / "reference.jsonl"),
-                 "--json", str(workspace / "mae.json")]) == 0
+                 "--json", str(workspace / "mae.json"), "--plots", str(workspace / "plots")]) == 0
     table = capsys.readouterr().out
-    assert "sliding window 1.4/1 s" in table and "sequence" in table
+    assert "sliding window 1.4/1 s" in table and "sequence" in table and "frame acc" in table
     results = json.loads((workspace / "mae.json").read_text())
     assert [r["stage"] for r in results] == [1, 2] and all(0 <= r["mae"] <= 1 and r["n"] == 8 for r in results)
+    for row in results:  # each frame's top emotion, scored as a classification over all clips' frames
+        frames = np.asarray(row["confusion"])
+        assert row["frame_accuracy"] == pytest.approx(np.trace(frames) / frames.sum()) and frames.sum() > 8 * 50
+    assert len(list((workspace / "plots").glob("confusion_*.png"))) == 2
 
 
 def test_the_small_presets_are_the_whole_recipe_and_flags_beside_them_change_one_setting(workspace, stage1):
@@ -143,9 +161,15 @@ def test_evaluate_puts_a_classical_baseline_beside_the_neural_models(demo_corpus
     for wav in demo_corpus.crema_d.glob("*.wav"):
         shutil.copy(wav, tmp_path / ("train" if wav.name.startswith("1001_") else "held_out") / wav.name)
     assert main(["--quiet", "evaluate", str(DEFAULT_STAGE1), "--data", str(tmp_path / "held_out"), "--baseline",
-                 str(tmp_path / "train"), "--json", str(tmp_path / "rows.json")]) == 0
+                 str(tmp_path / "train"), "--json", str(tmp_path / "rows.json"), "--plots", str(tmp_path / "plots")]) == 0
     table = capsys.readouterr().out
-    assert "baseline" in table and "utterance" in table
+    assert "baseline" in table and "utterance" in table and "macro-F1" in table and "recall" in table
     rows = {row["method"]: row for row in json.loads((tmp_path / "rows.json").read_text())}
     assert rows["baseline"]["n"] == rows["utterance"]["n"] == 12
-    assert 0.0 <= rows["baseline"]["accuracy"] <= 1.0 and set(rows["baseline"]["recall"]) <= set(EMOTIONS)
+    for row in rows.values():
+        assert 0.0 <= row["accuracy"] <= 1.0 and set(row["recall"]) <= set(EMOTIONS)
+        assert row["unweighted_accuracy"] == pytest.approx(np.mean(list(row["recall"].values())))
+        assert np.asarray(row["confusion"]).sum() == 12
+    plots = sorted(path.name for path in (tmp_path / "plots").glob("*.png"))
+    assert plots == ["confusion_1_stage1.png", "confusion_2_baseline.png"]
+    assert all((tmp_path / "plots" / name).stat().st_size > 1000 for name in plots)
