@@ -8,6 +8,7 @@ from transformers import Wav2Vec2Model
 from dser.datasets import parse_name
 from dser.timeline import Timeline, frame_times
 from emotion.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
+from emotion.data import split_by_speaker
 from emotion.dirichlet import dirichlet_nll_loss
 from emotion.model import DSERModel, MovingAverage, tiny_config
 from emotion.stage2 import Stage2Config, _initial_model, sequence_loss
@@ -112,6 +113,19 @@ def test_corpus_names_map_onto_the_six_emotions(tmp_path, name, emotion, speaker
                                   "female1_excited_1a_1.wav", "male1_anxious_2a_1.wav", "notes.wav"])
 def test_emotions_outside_the_six_and_unknown_names_are_dropped(tmp_path, name):
     assert parse_name(tmp_path / name) is None
+
+
+@pytest.mark.parametrize("fraction, seed", [(0.2, 0), (0.2, 1), (0.5, 3), (0.01, 0)])
+def test_validation_holds_out_whole_speakers_never_heard_in_training(tmp_path, fraction, seed):
+    """Six CREMA-D actors and two RAVDESS actors whose numbers collide with nothing else: every
+    speaker lands on one side only, at least one is held out, and the split is reproducible."""
+    names = [f"{actor}_IEO_{code}_HI.wav" for actor in range(1001, 1007) for code in ("ANG", "SAD", "NEU")]
+    names += [f"03-01-{code}-01-01-01-{actor:02d}.wav" for actor in (1, 2) for code in ("05", "04")]
+    utterances = [parse_name(tmp_path / name) for name in names]
+    train, validation = split_by_speaker(utterances, fraction, seed)
+    assert {u.speaker for u in train}.isdisjoint({u.speaker for u in validation}) and validation
+    assert sorted(map(str, (u.path for u in train + validation))) == sorted(str(tmp_path / name) for name in names)
+    assert (train, validation) == split_by_speaker(utterances, fraction, seed)
 
 
 def test_stage_2_starts_from_stage_1s_backbone_and_head(tmp_path):
