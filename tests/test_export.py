@@ -191,3 +191,25 @@ def test_segment_votes_make_a_triplet_per_stretch_with_its_span(judged, tmp_path
     assert "spans" not in json.loads((tmp_path / "clip" / "triplets.jsonl").read_text().splitlines()[0])
     with pytest.raises(ValueError, match="granularity must be one of clip, segment, both"):
         make_export(ExportFilters(granularity="frame"), tmp_path / "bad")
+
+
+def test_a_stored_stretch_too_brief_to_train_on_is_left_out_and_counted(judged, tmp_path):
+    """What was tried: a comparison made before marks had a floor keeps a 19 ms stretch at its
+    clip's end (no 50 Hz frame's centre falls in it), and all three annotators answer both of
+    its stretches. What must hold: the export has the long stretch's triplet alone and counts
+    the brief one; DPO never sees a span it would have to refuse."""
+    from annotator.models import Judgment, SegmentAnswer
+    from rendering.models import Comparison
+
+    s1, s2, _ = judged
+    c12 = Comparison.objects.get(left=s1, right=s2)
+    c12.marks = [{"start": 0.1, "end": 0.5, "difference": 0.8}, {"start": 4.3, "end": 4.31894, "difference": 0.6}]
+    c12.save(update_fields=["marks"])
+    for judgment in Judgment.objects.filter(comparison=c12):
+        SegmentAnswer.objects.bulk_create([SegmentAnswer(judgment=judgment, index=index, choice="left")
+                                           for index in (1, 2)])
+    exported(tmp_path, "segments", granularity="segment")
+    rows = [json.loads(line) for line in (tmp_path / "segments" / "triplets.jsonl").read_text().splitlines()]
+    assert [row["spans"] for row in rows] == [[[0.1, 0.5]]]
+    counts = json.loads((tmp_path / "segments" / "manifest.json").read_text())["counts"]
+    assert counts["stretches too brief to train on"] == 1 and counts["stretches with enough votes"] == 1

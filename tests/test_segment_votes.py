@@ -22,6 +22,18 @@ def test_a_comparisons_segments_are_its_marks_in_time_order():
     assert [round(m["start"], 1) for m in marks] == [1.0, 3.0] and all(m["end"] > m["start"] for m in marks)
 
 
+@pytest.mark.pure
+def test_a_stretch_cut_by_the_clips_end_to_less_than_a_tenth_of_a_second_is_not_marked():
+    """What was tried: a clip of 4.31894 s whose sequences part only after 4.3 s (the last
+    sample of the 10 Hz distance clock, so the stretch would be cut to 19 ms, less than a 50 Hz
+    frame), and the same clip 0.2 s longer. What must hold: no mark in the first (no one could
+    judge it, DPO could not train on it); the second keeps its stretch, to the clip's end."""
+    steady = Timeline([0.0], [one_hot("neutral")])
+    late = Timeline([0.0, 4.29, 4.3], [one_hot("neutral"), one_hot("neutral"), one_hot("anger")])
+    assert segment_marks(late, steady, 4.31894) == []
+    assert [(m["start"], round(m["end"], 3)) for m in segment_marks(late, steady, 4.51894)] == [(4.3, 4.519)]
+
+
 def two_stretches(comparison) -> None:
     comparison.marks = [{"start": 0.2, "end": 0.6, "difference": 0.9}, {"start": 1.0, "end": 1.4, "difference": 0.5}]
     comparison.save(update_fields=["marks"])

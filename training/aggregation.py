@@ -25,6 +25,7 @@ from typing import NamedTuple
 from annotator.stats.ranking import bradley_terry
 from annotator.stats.skill import dawid_skene, noisy_bradley_terry
 from corpus.models import Clip
+from dser.differences import MIN_MARK_S
 from rendering.models import EmotionSequence
 
 AGGREGATIONS = ("pairwise", "bradley-terry", "noisy-bt", "dawid-skene")
@@ -68,17 +69,23 @@ def votes_by_comparison(judgments) -> dict[int, dict]:
 
 def segment_triplets(judgments: list, answers: dict[int, list[tuple[int, str]]], filters, counts: dict) -> list[Triplet]:
     """A Triplet per (comparison, stretch) whose answers have a large enough majority;
-    `answers`: judgment id -> its (stretch index, choice) answers."""
+    `answers`: judgment id -> its (stretch index, choice) answers. A stretch briefer than
+    MIN_MARK_S (kept by a comparison made before marks had a floor) is left out and counted."""
     grouped: dict[tuple[int, int], dict] = {}
+    too_short = set()
     for judgment in judgments:
         comparison = judgment.comparison
         for index, choice in answers.get(judgment.pk, ()):
             segment = comparison.segments()[index - 1]
+            if segment["end_s"] - segment["start_s"] < MIN_MARK_S - 1e-9:
+                too_short.add((comparison.pk, index))
+                continue
             entry = grouped.setdefault((comparison.pk, index), {
                 "clip": comparison.clip, "sequences": (judgment.left, judgment.right), "votes": Counter(),
                 "spans": [[segment["start_s"], segment["end_s"]]]})
             side = {"left": judgment.left, "right": judgment.right}.get(choice)
             entry["votes"][side.pk if side else "tie"] += 1
+    counts["stretches too brief to train on"] = len(too_short)
     return pairwise_triplets(grouped, filters, counts, "stretches")
 
 
