@@ -20,10 +20,16 @@ MARK_DIFFERENCE = 0.25  # a stretch is marked where the distance exceeds this
 # by the clip's end can be briefer, and one of a few milliseconds can hold no frame of a
 # model's 50 Hz clock: no one can judge it, and DPO could not train on its answers.
 MIN_MARK_S = 1 / RATE_HZ
+
 # Worths are kept in steps of this, so that comparisons worth about the same are equals and
 # each annotator takes them in an order of their own: fifty annotators do not all queue for
 # the one comparison worth a hair more than the next.
 WORTH_STEP = 0.05
+
+
+def long_enough(start_s: float, end_s: float) -> bool:
+    """Whether a stretch lasts MIN_MARK_S (within float rounding of the clock's samples)."""
+    return end_s - start_s >= MIN_MARK_S - 1e-9
 
 
 def distance_over_time(first: Timeline, second: Timeline, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +54,7 @@ def difference_marks(first: Timeline, second: Timeline, duration_s: float, top: 
         return []
     stretches = [{"start": float(times[s]), "end": float(min(duration_s, times[e - 1] + 1 / RATE_HZ)),
                   "difference": float(distance[s:e].max())} for s, e in _stretches(distance, min_difference)]
-    stretches = [mark for mark in stretches if mark["end"] - mark["start"] >= MIN_MARK_S - 1e-9]
+    stretches = [mark for mark in stretches if long_enough(mark["start"], mark["end"])]
     return sorted(stretches, key=lambda mark: -mark["difference"])[:top]
 
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from annotator.stats.ranking import bradley_terry
 from annotator.stats.skill import dawid_skene, noisy_bradley_terry
 from corpus.models import Clip
-from dser.differences import MIN_MARK_S
+from dser.differences import long_enough
 from rendering.models import EmotionSequence
 
 AGGREGATIONS = ("pairwise", "bradley-terry", "noisy-bt", "dawid-skene")
@@ -77,7 +77,7 @@ def segment_triplets(judgments: list, answers: dict[int, list[tuple[int, str]]],
         comparison = judgment.comparison
         for index, choice in answers.get(judgment.pk, ()):
             segment = comparison.segments()[index - 1]
-            if segment["end_s"] - segment["start_s"] < MIN_MARK_S - 1e-9:
+            if not long_enough(segment["start_s"], segment["end_s"]):
                 too_short.add((comparison.pk, index))
                 continue
             entry = grouped.setdefault((comparison.pk, index), {
