@@ -3,6 +3,8 @@ against the sliding window it learns from, on voices that no training step heard
 losses (the paper's Table 2 and Table 3 rows), several seeds.
 
     .venv/bin/python benchmarks/model_quality.py [--seeds 3] [--jobs 2] [--out var/model-quality] [--quick]
+    .venv/bin/python benchmarks/model_quality.py --voices 4,6,12,24 [--shared-sentences] [--fixed-prosody]
+        the corpus-size sweep (benchmarks/corpus_sizes.py), in OUT/sweep-STYLE
 
 1. The corpora of scripts/make_model_corpora.sh: training utterances and dialogues in the
    training voices; held-out utterances and dialogues (other MELD lines, true timelines) in
@@ -27,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -60,59 +63,79 @@ def cached(path: Path, compute) -> dict:
     return json.loads(path.read_text())
 
 
-def stage1_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
-    run = work / f"{loss}-seed{seed}"
+class Corpora(NamedTuple):
+    """Where one run's corpora lie: each has crema_d/, dialogue_wav/ and reference.jsonl."""
+    train: Path
+    test: Path
 
+
+def stage1_run(corpora: Corpora, run: Path, loss: str, seed: int, quick: bool) -> dict:
     def train() -> dict:
         config = replace(STAGE1_PRESETS["small"], loss=loss, seed=seed, **({"epochs": 2} if quick else {}))
-        train_ser([work / "train" / "crema_d"], run / "stage1", config, progress=False)
-        return {"accuracy": accuracy_rows([run / "stage1"], [work / "test" / "crema_d"], progress=False)[0]["accuracy"]}
+        train_ser([corpora.train / "crema_d"], run / "stage1", config, progress=False)
+        return {"accuracy": accuracy_rows([run / "stage1"], [corpora.test / "crema_d"], progress=False)[0]["accuracy"]}
 
     result = cached(run / "stage1.json", train)
-    print(f"{loss} seed {seed}: stage-1 accuracy {result['accuracy']:.3f}", flush=True)
+    print(f"{run}: stage-1 accuracy {result['accuracy']:.3f}", flush=True)
     return result
 
 
-def stage2_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
+def stage2_run(corpora: Corpora, run: Path, loss: str, seed: int, quick: bool) -> dict:
     """Stage 2 from that stage-1 model, same loss; both against the true timelines."""
-    run = work / f"{loss}-seed{seed}"
     stage1 = run / "stage1"
 
     def train() -> dict:
-        label_windows(stage1, work / "train" / "dialogue_wav", run / "targets.jsonl", progress=False)
+        label_windows(stage1, corpora.train / "dialogue_wav", run / "targets.jsonl", progress=False)
         config = replace(STAGE2_PRESETS["small"], init=str(stage1), loss=loss, seed=seed,
                          **({"epochs": 2} if quick else {}))
         train_seq(run / "targets.jsonl", run / "stage2", config, progress=False)
-        rows = mae_rows([stage1, run / "stage2"], work / "test" / "reference.jsonl", progress=False)
+        rows = mae_rows([stage1, run / "stage2"], corpora.test / "reference.jsonl", progress=False)
         return {"sliding_mae": rows[0]["mae"], "stage2_mae": rows[1]["mae"]}
 
     result = cached(run / "stage2.json", train)
-    print(f"{loss} seed {seed}: MAE sliding window {result['sliding_mae']:.4f}, stage 2 {result['stage2_mae']:.4f}",
-          flush=True)
+    print(f"{run}: MAE sliding window {result['sliding_mae']:.4f}, stage 2 {result['stage2_mae']:.4f}", flush=True)
     return result
 
 
-def loss_seed_run(work: Path, loss: str, seed: int, quick: bool) -> dict:
-    """One row of the table: stage 1, then stage 2 from it; its seconds are both stages'."""
-    stage1, stage2 = stage1_run(work, loss, seed, quick), stage2_run(work, loss, seed, quick)
-    return {"loss": loss, "seed": seed, **stage1, **stage2, "seconds": stage1["seconds"] + stage2["seconds"]}
+class RunSpec(NamedTuple):
+    """One row of a table: stage 1 on `corpora`, then stage 2 from it, kept in `run`."""
+    corpora: Corpora
+    run: Path
+    loss: str
+    seed: int
 
 
-def run_all(work: Path, runs: list[tuple[str, int]], quick: bool, jobs: int) -> list[dict]:
+def loss_seed_run(spec: RunSpec, quick: bool) -> dict:
+    """Stage 1, then stage 2 from it; its seconds are both stages'."""
+    stage1 = stage1_run(spec.corpora, spec.run, spec.loss, spec.seed, quick)
+    stage2 = stage2_run(spec.corpora, spec.run, spec.loss, spec.seed, quick)
+    return {"loss": spec.loss, "seed": spec.seed, **stage1, **stage2, "seconds": stage1["seconds"] + stage2["seconds"]}
+
+
+def run_specs(specs: list[RunSpec], quick: bool, jobs: int) -> list[dict]:
+    """Every run, `jobs` at a time, each on its share of the cores."""
     if jobs == 1:
-        return [loss_seed_run(work, loss, seed, quick) for loss, seed in runs]
+        return [loss_seed_run(spec, quick) for spec in specs]
     threads = max(1, (os.cpu_count() or 1) // jobs)
     # spawn, not fork: a forked child inherits the parent's OpenMP state and can hang in torch.
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=torch.set_num_threads,
                              initargs=(threads,)) as pool:
-        futures = [pool.submit(loss_seed_run, work, loss, seed, quick) for loss, seed in runs]
+        futures = [pool.submit(loss_seed_run, spec, quick) for spec in specs]
         return [future.result() for future in futures]
 
 
-def baseline_accuracy(work: Path) -> float:
-    """The classical baseline (deterministic: the same for every seed)."""
+def run_all(work: Path, runs: list[tuple[str, int]], quick: bool, jobs: int) -> list[dict]:
+    """The (loss, seed) runs on the corpora of make_model_corpora, kept in WORK/LOSS-seedSEED."""
+    corpora = Corpora(work / "train", work / "test")
+    return run_specs([RunSpec(corpora, work / f"{loss}-seed{seed}", loss, seed) for loss, seed in runs], quick, jobs)
+
+
+def baseline_accuracy(work: Path, corpora: Corpora | None = None) -> float:
+    """The classical baseline on `corpora` (default: WORK's train and test), kept in WORK; it
+    is deterministic: the same for every model seed."""
+    corpora = corpora or Corpora(work / "train", work / "test")
     return cached(work / "baseline.json", lambda: accuracy_rows(
-        [], [work / "test" / "crema_d"], progress=False, baseline_data=[work / "train" / "crema_d"])[0])["accuracy"]
+        [], [corpora.test / "crema_d"], progress=False, baseline_data=[corpora.train / "crema_d"])[0])["accuracy"]
 
 
 def mean_spread(values: list[float]) -> tuple[float, float]:
@@ -131,18 +154,32 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time (2 on a 2-core machine)")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "model-quality")
     parser.add_argument("--quick", action="store_true", help="toy corpora and 2 epochs: a smoke run, not a measurement")
+    parser.add_argument("--voices", type=lambda text: [int(v) for v in text.split(",")], metavar="4,6,12,24",
+                        help="the corpus-size sweep instead (benchmarks/corpus_sizes.py): training voices per corpus")
+    parser.add_argument("--losses", type=lambda text: tuple(text.split(",")), default=LOSSES, metavar="ce,dirichlet",
+                        help="whose models to train")
+    parser.add_argument("--shared-sentences", action="store_true", help="the sweep's corpora: every actor says the "
+                        "same sentences (make_demo_corpus --shared-sentences)")
+    parser.add_argument("--fixed-prosody", action="store_true", help="the sweep's corpora: one prosody per emotion")
     args = parser.parse_args()
     work = args.out.resolve()
+    if set(args.losses) - set(LOSSES):
+        parser.error(f"--losses takes {', '.join(LOSSES)}")
+    if args.voices:
+        from benchmarks.corpus_sizes import run_sweep
+
+        style = ["--shared-sentences"] * args.shared_sentences + ["--fixed-prosody"] * args.fixed_prosody
+        return run_sweep(work, args.voices, args.seeds, args.losses, style, args.quick, args.jobs)
     if not (work / "test" / "reference.jsonl").is_file():
         make_model_corpora(work, args.quick)
     baseline = baseline_accuracy(work)
-    runs = [(loss, seed) for loss in LOSSES for seed in range(args.seeds)]
+    runs = [(loss, seed) for loss in args.losses for seed in range(args.seeds)]
     results = run_all(work, runs, args.quick, args.jobs)
 
     print(f"\n{'loss':<10} {'stage-1 accuracy':>18} {'baseline':>9} {'sliding MAE':>15} {'stage-2 MAE':>15} "
           f"{'stage 2 / sliding':>18}")
     summary = []
-    for loss in LOSSES:
+    for loss in args.losses:
         mine = [r for r in results if r["loss"] == loss]
         accuracy = [r["accuracy"] for r in mine]
         ratio = [r["stage2_mae"] / r["sliding_mae"] for r in mine]

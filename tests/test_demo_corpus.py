@@ -6,7 +6,7 @@ import re
 
 import soundfile
 
-from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus
+from corpus.sources.demo import DEFAULT_SOURCE_CSV, UtteranceStyle, make_demo_corpus, plan_utterances
 from corpus.sources.meld import read_rows
 from corpus.sources.speech import PROSODY, VOICES, Segment, speak, split_voices
 from dser.datasets import to_emotion
@@ -78,3 +78,25 @@ def test_held_out_voices_are_never_heard_in_a_training_corpus(tmp_path):
         heard = ({e["voice"] for e in json.loads(corpus.timelines.read_text()).values()}
                  | set(json.loads((corpus.crema_d / "voices.json").read_text()).values()))
         assert heard <= set(getattr(split, name)), name
+
+
+def test_utterance_styles_share_sentences_or_fix_prosody_only_when_asked():
+    """Tried: the default plan, CREMA-D-like shared sentences, one prosody per emotion. Must
+    hold: by default actors say different sentences with jittered prosody (the default corpus
+    unchanged); shared, every actor says the same ones; fixed, each emotion has its centre."""
+    def plan(**style):
+        return plan_utterances(DEFAULT_SOURCE_CSV, 3, 2, 0, split_voices().train, UtteranceStyle(**style))[1]
+
+    def sentences_by_actor(utterances):
+        by_actor = {}
+        for u in utterances:
+            by_actor.setdefault(u.name.split("_")[0], set()).add(u.sentence)
+        return list(by_actor.values())
+
+    default, shared, fixed = plan(), plan(shared_sentences=True), plan(fixed_prosody=True)
+    assert len(default) == 3 * 2 * 6
+    assert len({frozenset(s) for s in sentences_by_actor(default)}) == 3
+    assert len({frozenset(s) for s in sentences_by_actor(shared)}) == 1
+    assert [u.prosody for u in default] == [u.prosody for u in shared]  # only the words change
+    assert len({u.prosody for u in default}) == len(default)
+    assert all(u.prosody == PROSODY[to_emotion(u.name.split("_")[2])] for u in fixed)

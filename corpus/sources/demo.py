@@ -25,6 +25,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import soundfile
@@ -32,7 +33,7 @@ import soxr
 
 from corpus.sources import meld
 from corpus.sources.media import extract_wav
-from corpus.sources.speech import VOICES, Segment, emotional_speech, plan_segments, speak
+from corpus.sources.speech import PROSODY, VOICES, Prosody, Segment, emotional_speech, plan_segments, speak
 from dser.audio import SAMPLE_RATE
 from dser.datasets import crema_d_name, to_emotion
 from dser.emotions import EMOTIONS
@@ -128,34 +129,63 @@ def write_meld_csv(source_csv: Path, sr_numbers: set[int], target: Path) -> None
         writer.writerows(r for r in reader if r and int(r[0]) in sr_numbers)
 
 
-def write_crema_part(corpus: DemoCorpus, source_csv: Path, n_voices: int, n_sentences: int, seed: int, jobs: int,
-                     voices: tuple[str, ...]) -> None:
-    out = corpus.crema_d
+@dataclass(frozen=True)
+class UtteranceStyle:
+    """How the single-emotion utterances are made. By default each actor says its own
+    sentences (each in every emotion), so that a model cannot lean on the words or the length
+    of a few sentences shared by every voice, and each utterance's prosody is jittered around
+    its emotion's centre. The other settings make corpora like CREMA-D (every actor says the
+    same sentences) or a generator with one prosody per emotion, to see how a recipe carries over."""
+    shared_sentences: bool = False
+    fixed_prosody: bool = False
+
+    def prosody(self, emotion: str, rng: random.Random) -> Prosody:
+        return PROSODY[emotion] if self.fixed_prosody else Segment(emotion).prosody(rng)
+
+
+class PlannedUtterance(NamedTuple):
+    name: str  # CREMA-D naming, without .wav
+    voice: str
+    sentence: str
+    prosody: Prosody
+
+
+def plan_utterances(source_csv: Path, n_voices: int, n_sentences: int, seed: int, voices: tuple[str, ...],
+                    style: UtteranceStyle) -> tuple[dict[int, str], list[PlannedUtterance]]:
+    """(each actor's voice, every utterance to speak): each actor's sentences in every emotion."""
     rows, _ = meld.read_rows(source_csv)
     short = [r.utterance for r in rows if 3 <= len(r.utterance.split()) <= 8]
     actor_voices = {1001 + i: voice for i, voice in enumerate(random.Random(seed + 2).sample(voices, n_voices))}
-    # Each actor says its own sentences (each in every emotion), so that a model cannot lean
-    # on the words or the length of a few sentences shared by every voice.
-    sentences = {actor: random.Random(f"{seed}-{actor}").sample(short, n_sentences) for actor in actor_voices}
-    jobs_list = [(actor, f"S{index:02d}", sentence, emotion) for actor in actor_voices
-                 for index, sentence in enumerate(sentences[actor]) for emotion in EMOTIONS]
+    planned = []
+    for actor, voice in actor_voices.items():
+        sentences = random.Random(f"{seed}-{'all' if style.shared_sentences else actor}").sample(short, n_sentences)
+        for index, sentence in enumerate(sentences):
+            for emotion in EMOTIONS:
+                name = crema_d_name(actor, f"S{index:02d}", emotion)
+                planned.append(PlannedUtterance(name, voice, sentence,
+                                                style.prosody(emotion, random.Random(clip_seed(name, seed)))))
+    return actor_voices, planned
 
-    def make(job) -> None:
-        actor, code, sentence, emotion = job
-        name = crema_d_name(actor, code, emotion)
-        prosody = Segment(emotion).prosody(random.Random(clip_seed(name, seed)))
-        samples, rate = speak(sentence, actor_voices[actor], prosody)
-        with atomic_path(out / f"{name}.wav") as partial:
+
+def write_crema_part(corpus: DemoCorpus, source_csv: Path, n_voices: int, n_sentences: int, seed: int, jobs: int,
+                     voices: tuple[str, ...], style: UtteranceStyle = UtteranceStyle()) -> None:
+    out = corpus.crema_d
+    actor_voices, planned = plan_utterances(source_csv, n_voices, n_sentences, seed, voices, style)
+
+    def make(utterance: PlannedUtterance) -> None:
+        samples, rate = speak(utterance.sentence, utterance.voice, utterance.prosody)
+        with atomic_path(out / f"{utterance.name}.wav") as partial:
             soundfile.write(partial, soxr.resample(samples, rate, SAMPLE_RATE), SAMPLE_RATE, subtype="PCM_16")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(make, jobs_list))
+        list(pool.map(make, planned))
     write_text_atomic(out / "voices.json", json.dumps({str(actor): voice for actor, voice in actor_voices.items()}))
 
 
 def make_demo_corpus(
     root: Path, n_clips: int = 24, n_voices: int = 6, n_sentences: int = 4, seed: int = 0,
     source_csv: Path = DEFAULT_SOURCE_CSV, jobs: int = 2, voices: tuple[str, ...] = VOICES,
+    style: UtteranceStyle = UtteranceStyle(),
 ) -> DemoCorpus:
     """`voices`: the voices to speak with (a set of split_voices() for training, annotation or
     evaluation corpora, so no evaluation voice is ever heard in training)."""
@@ -165,7 +195,7 @@ def make_demo_corpus(
         raise ValueError(f"{n_voices} actors need {n_voices} voices; only {len(voices)} given")
     corpus = DemoCorpus(Path(root))
     write_meld_part(corpus, source_csv, n_clips, seed, jobs, voices)
-    write_crema_part(corpus, source_csv, n_voices, n_sentences, seed, jobs, voices)
+    write_crema_part(corpus, source_csv, n_voices, n_sentences, seed, jobs, voices, style)
     return corpus
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from corpus.sources.demo import DEFAULT_SOURCE_CSV, make_demo_corpus, write_dialogue_audio
+from corpus.sources.demo import DEFAULT_SOURCE_CSV, UtteranceStyle, make_demo_corpus, write_dialogue_audio
 from corpus.sources.speech import VOICES, split_voices
 
 VOICE_SETS = {"all": lambda: VOICES, "train": lambda: split_voices().train,
@@ -28,14 +28,20 @@ class Command(BaseCommand):
                             help="Speak with every voice, or only one set of the voice split: training (stages 1 "
                                  "and 2), annotation (stage-3 clips) or held-out (evaluation only), so that "
                                  "evaluation corpora use voices no training corpus has (default: all).")
+        parser.add_argument("--shared-sentences", action="store_true",
+                            help="Every actor says the same sentences, as in CREMA-D (default: each its own).")
+        parser.add_argument("--fixed-prosody", action="store_true",
+                            help="Every utterance of an emotion has that emotion's prosody exactly (default: jittered "
+                                 "per utterance, as one speaker says it once).")
         parser.add_argument("--with-wav", action="store_true",
                             help="Also write each clip's 16 kHz WAV (dialogue_wav/) and reference.jsonl of their true "
                                  "timelines: the input of label-windows and of evaluate --reference.")
 
-    def handle(self, *args, out_dir, clips, voices, sentences, seed, source_csv, jobs, voice_set, with_wav,
-               **options):
+    def handle(self, *args, out_dir, clips, voices, sentences, seed, source_csv, jobs, voice_set, shared_sentences,
+               fixed_prosody, with_wav, **options):
         try:
-            corpus = make_demo_corpus(out_dir, clips, voices, sentences, seed, source_csv, jobs, VOICE_SETS[voice_set]())
+            corpus = make_demo_corpus(out_dir, clips, voices, sentences, seed, source_csv, jobs, VOICE_SETS[voice_set](),
+                                      UtteranceStyle(shared_sentences, fixed_prosody))
             if with_wav:
                 write_dialogue_audio(corpus)
         except (FileNotFoundError, ValueError) as exc:
