@@ -14,14 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 import scipy.signal
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from dser.audio import SAMPLE_RATE
+from emotion.prosody import VOICED_STRENGTH, autocorrelation_pitch
 
 FRAME, HOP, N_FFT, N_MELS, N_MFCC = 400, 160, 512, 40, 13
-PITCH_RANGE_HZ = (60.0, 400.0)
 
 
 def _frames(samples: np.ndarray) -> np.ndarray:
@@ -55,15 +56,10 @@ def mfcc(frames: np.ndarray) -> np.ndarray:
 
 
 def pitch(frames: np.ndarray, energy: np.ndarray) -> np.ndarray:
-    """F0 in Hz per frame by autocorrelation; 0 for unvoiced or quiet frames."""
-    low, high = int(SAMPLE_RATE / PITCH_RANGE_HZ[1]), int(SAMPLE_RATE / PITCH_RANGE_HZ[0])
-    centred = frames - frames.mean(axis=1, keepdims=True)
-    spectrum = np.fft.rfft(centred, 2 * FRAME)
-    autocorrelation = np.fft.irfft(np.abs(spectrum) ** 2)[:, :FRAME]  # (F, lags)
-    lag = low + np.argmax(autocorrelation[:, low:high], axis=1)
-    strength = autocorrelation[np.arange(len(lag)), lag] / (autocorrelation[:, 0] + 1e-10)
-    voiced = (strength > 0.45) & (energy > np.percentile(energy, 30))
-    return np.where(voiced, SAMPLE_RATE / lag, 0.0)
+    """F0 in Hz per frame (emotion.prosody); 0 for unvoiced or quiet frames."""
+    f0, strength = (t.numpy() for t in autocorrelation_pitch(torch.from_numpy(frames)))
+    voiced = (strength > VOICED_STRENGTH) & (energy > np.percentile(energy, 30))
+    return np.where(voiced, f0, 0.0)
 
 
 def features(samples: np.ndarray) -> np.ndarray:

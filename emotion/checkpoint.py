@@ -18,7 +18,7 @@ from transformers import Wav2Vec2Config, Wav2Vec2Model
 
 from dser.emotions import EMOTIONS
 from dser.files import atomic_path
-from emotion.model import LEVEL_INPUT, STATS_POOLING, DSERModel, tiny_config
+from emotion.model import LEVEL_INPUT, PROSODY_INPUT, STATS_POOLING, DSERModel, tiny_config
 
 METADATA = "dser.json"
 
@@ -37,12 +37,13 @@ class Metadata:
 
 
 def load_backbone(name: str, freeze_feature_encoder: bool = True, level_input: bool = True,
-                  stats_pooling: bool = True) -> Wav2Vec2Model:
+                  stats_pooling: bool = True, prosody_input: bool = False) -> Wav2Vec2Model:
     """'tiny' (from scratch), a local directory, or a hub id (offline if HF_HUB_OFFLINE=1),
     with the head options (emotion.model) that every model built on it will have."""
     backbone = Wav2Vec2Model(tiny_config()) if name == "tiny" else Wav2Vec2Model.from_pretrained(name)
     setattr(backbone.config, LEVEL_INPUT, level_input)
     setattr(backbone.config, STATS_POOLING, stats_pooling)
+    setattr(backbone.config, PROSODY_INPUT, prosody_input)
     if freeze_feature_encoder:
         backbone.freeze_feature_encoder()
     return backbone

@@ -14,6 +14,9 @@ checkpoint and every later stage (absent: the plain heads above):
 - level input: each frame's features gain one channel, the frame's log loudness.
   wav2vec2's first layer normalises every channel over the clip, so the backbone alone is
   blind to how loud the voice is, a main cue between anger and joy, or sadness and disgust.
+- prosody input: two more channels, the frame's pitch and voicing strength (emotion.prosody),
+  the cues a classical model lives on, so that a model trained on a few voices need not
+  learn to hear pitch from scratch before it can use it.
 - statistics pooling: the head also sees the standard deviation of the features over the
   frames it pools (over the clip; over the moving-average window per frame), as x-vector
   speaker models do: how much pitch and loudness vary tells emotions apart.
@@ -27,10 +30,11 @@ from transformers import Wav2Vec2Config, Wav2Vec2Model
 from dser.audio import SAMPLE_RATE
 from dser.emotions import EMOTIONS
 from emotion.dirichlet import concentration, dirichlet_mean
+from emotion.prosody import PROSODY_CHANNELS, frame_level, frame_pitch
 
 HEAD_KINDS = ("utterance", "sequence")
 # Backbone config attributes (saved in the checkpoint's config.json) for the head options.
-LEVEL_INPUT, STATS_POOLING = "dser_level_input", "dser_stats_pooling"
+LEVEL_INPUT, PROSODY_INPUT, STATS_POOLING = "dser_level_input", "dser_prosody_input", "dser_stats_pooling"
 SEQUENCE_KERNEL, SEQUENCE_CHUNK = "dser_sequence_kernel", "dser_sequence_chunk_s"
 
 
@@ -65,14 +69,6 @@ class MovingAverage(nn.Module):
         return self.pool(x.transpose(1, 2)).transpose(1, 2)
 
 
-def frame_level(audio: torch.Tensor, hop: int, n_frames: int) -> torch.Tensor:
-    """(B, S) audio -> (B, T, 1): log mean power of each frame's `hop` samples, scaled to about
-    [-1, 1] for speech (silence is about -4)."""
-    audio = nn.functional.pad(audio, (0, max(0, n_frames * hop - audio.shape[1])))
-    power = audio[:, : n_frames * hop].reshape(audio.shape[0], n_frames, hop).pow(2).mean(-1)
-    return ((torch.log(power + 1e-8) + 6) / 3).unsqueeze(-1)
-
-
 class DSERModel(nn.Module):
     def __init__(self, backbone: Wav2Vec2Model, head: str = "utterance"):
         super().__init__()
@@ -81,8 +77,9 @@ class DSERModel(nn.Module):
         self.backbone = backbone
         self.head_kind = head
         self.level_input = bool(getattr(backbone.config, LEVEL_INPUT, False))
+        self.prosody_input = bool(getattr(backbone.config, PROSODY_INPUT, False))
         self.stats_pooling = bool(getattr(backbone.config, STATS_POOLING, False))
-        channels = backbone.config.hidden_size + self.level_input
+        channels = backbone.config.hidden_size + self.level_input + PROSODY_CHANNELS * self.prosody_input
         self.chunk_s = float(getattr(backbone.config, SEQUENCE_CHUNK, 0.0))  # 0: whole clips
         kernel = getattr(backbone.config, SEQUENCE_KERNEL, 5)
         self.smooth = MovingAverage(kernel) if head == "sequence" else nn.Identity()
@@ -114,6 +111,8 @@ class DSERModel(nn.Module):
         n_frames = features.shape[1]
         if self.level_input:
             features = torch.cat([features, frame_level(audio, self.hop, n_frames)], dim=-1)
+        if self.prosody_input:
+            features = torch.cat([features, frame_pitch(audio, self.hop, n_frames)], dim=-1)
         if lengths is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         else:

@@ -23,6 +23,7 @@ class Stage1Config:
     freeze_feature_encoder: bool = True
     level_input: bool = True  # head options: emotion.model
     stats_pooling: bool = True
+    prosody_input: bool = False
     loss: str = "ce"  # "ce" or "dirichlet"
     smoothing: float = 0.1  # label smoothing for the Dirichlet loss
     nll_beta: float = 0.0  # Dirichlet loss: weight samples by sum(alpha)^-beta (emotion.dirichlet)
@@ -79,7 +80,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     train_labels, val_labels = [label_index(u.emotion) for u in train], [label_index(u.emotion) for u in val]
 
     backbone = load_backbone(config.backbone, config.freeze_feature_encoder,
-                             config.level_input, config.stats_pooling)
+                             config.level_input, config.stats_pooling, config.prosody_input)
     model = DSERModel(backbone, "utterance")
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
