@@ -121,7 +121,7 @@ def run(args) -> None:
     progress = not args.quiet
     if args.command == "train-ser":
         result = train_ser(args.data, args.out, _config(args, Stage1Config, STAGE1_PRESETS), progress)
-        print(f"best validation accuracy {result['val_accuracy']:.3f} in {result['seconds']:.0f} s -> {args.out}")
+        print(f"kept validation accuracy {result['val_accuracy']:.3f} in {result['seconds']:.0f} s -> {args.out}")
     elif args.command == "label-windows":
         count = label_windows(args.checkpoint, args.audio, args.out, WindowParams(args.window, args.stride), progress)
         print(f"labelled {count} files -> {args.out}")

@@ -34,6 +34,7 @@ class Stage1Config:
     weight_decay: float = 1e-4
     ema_decay: float = 0.999  # validate and keep a moving average of the weights (0: the weights themselves)
     val_fraction: float = 0.2  # share of speakers held out
+    keep: str = "auto"  # "best" validation epoch, "last" epoch, or "auto" (keep_best)
     augment: bool = True
     seed: int = 0
 
@@ -44,6 +45,20 @@ STAGE1_PRESETS = {
     "small": Stage1Config(backbone="tiny", freeze_feature_encoder=False, epochs=24, batch_size=8, lr=1e-3, lr_end=2e-4,
                           val_fraction=0.1, smoothing=0.05, nll_beta=1.0),
 }
+
+
+# Fewer validation speakers than this cannot pick an epoch: one held-out voice unlike every
+# training voice scores chance from the second epoch on, and "best" is then a barely trained
+# model (docs/experiments.md, "Small corpora").
+MIN_SELECTION_SPEAKERS = 3
+
+
+def keep_best(config: Stage1Config, val_speakers: int) -> bool:
+    """Whether the best validation epoch is kept (else the last): "auto" keeps it when the
+    validation speakers are enough to choose by."""
+    if config.keep not in ("auto", "best", "last"):
+        raise ValueError(f"keep must be 'auto', 'best' or 'last', not {config.keep!r}")
+    return config.keep == "best" or (config.keep == "auto" and val_speakers >= MIN_SELECTION_SPEAKERS)
 
 
 def loss_fn(kind: str, smoothing: float, nll_beta: float = 0.0):
@@ -92,6 +107,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     augment = Augment() if config.augment else (lambda samples, _rng: samples)
     steps_per_epoch = -(-len(train) // config.batch_size)
     total, step, best, history = steps_per_epoch * config.epochs, 0, -1.0, []
+    by_validation = keep_best(config, len({u.speaker for u in val}))  # else every epoch replaces the last
     started = time.perf_counter()
 
     for epoch in range(1, config.epochs + 1):
@@ -116,12 +132,13 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
         history.append(record)
         if progress:
             tqdm.write(f"epoch {epoch}: loss {record['train_loss']:.4f}, val accuracy {scores['accuracy']:.3f}")
-        if scores["accuracy"] > best:
+        if scores["accuracy"] > best or not by_validation:
             best = scores["accuracy"]
             metrics = {"val_accuracy": best, "val_recall": scores["recall"], "val_confusion": scores["confusion"],
-                       "best_epoch": epoch, "train_utterances": len(train), "val_utterances": len(val),
+                       "best_epoch": epoch, "kept": "best" if by_validation else "last",
+                       "train_utterances": len(train), "val_utterances": len(val),
                        "val_speakers": sorted({u.speaker for u in val}), "skipped_files": skipped}
             save_checkpoint(kept, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={
                 "command": "train-ser", "data": [str(d) for d in data], "config": asdict(config)}))
-        save_history(history, out, f"stage 1 ({config.loss} loss): best validation accuracy {best:.3f}")
+        save_history(history, out, f"stage 1 ({config.loss} loss): kept validation accuracy {best:.3f}")
     return {"val_accuracy": best, "seconds": time.perf_counter() - started, "history": history}

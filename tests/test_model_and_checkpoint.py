@@ -11,6 +11,7 @@ from emotion.checkpoint import CheckpointError, Metadata, load_backbone, load_ch
 from emotion.data import split_by_speaker
 from emotion.dirichlet import dirichlet_nll_loss
 from emotion.model import DSERModel, MovingAverage, tiny_config
+from emotion.stage1 import Stage1Config, keep_best
 from emotion.stage2 import Stage2Config, _initial_model, sequence_loss
 
 pytestmark = pytest.mark.pure
@@ -126,6 +127,15 @@ def test_validation_holds_out_whole_speakers_never_heard_in_training(tmp_path, f
     assert {u.speaker for u in train}.isdisjoint({u.speaker for u in validation}) and validation
     assert sorted(map(str, (u.path for u in train + validation))) == sorted(str(tmp_path / name) for name in names)
     assert (train, validation) == split_by_speaker(utterances, fraction, seed)
+
+
+def test_an_epoch_is_chosen_on_validation_only_when_it_holds_enough_voices():
+    """One or two held-out voices are a coin toss: a voice unlike every training voice scores
+    chance after the first epoch, and its "best" epoch was a barely trained model."""
+    assert [keep_best(Stage1Config(), speakers) for speakers in (1, 2, 3, 10)] == [False, False, True, True]
+    assert keep_best(Stage1Config(keep="best"), 1) and not keep_best(Stage1Config(keep="last"), 10)
+    with pytest.raises(ValueError, match="keep must be"):
+        keep_best(Stage1Config(keep="first"), 3)
 
 
 def test_stage_2_starts_from_stage_1s_backbone_and_head(tmp_path):
