@@ -23,7 +23,7 @@ class Stage1Config:
     freeze_feature_encoder: bool = True
     level_input: bool = True  # head options: emotion.model
     stats_pooling: bool = True
-    prosody_input: bool = False
+    prosody_input: bool = False  # pitch and voicing channels (emotion.prosody); off until a sweep shows a gain
     loss: str = "ce"  # "ce" or "dirichlet"
     smoothing: float = 0.1  # label smoothing for the Dirichlet loss
     nll_beta: float = 0.0  # Dirichlet loss: weight samples by sum(alpha)^-beta (emotion.dirichlet)
