@@ -107,7 +107,8 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     augment = Augment() if config.augment else (lambda samples, _rng: samples)
     steps_per_epoch = -(-len(train) // config.batch_size)
     total, step, best, history = steps_per_epoch * config.epochs, 0, -1.0, []
-    by_validation = keep_best(config, len({u.speaker for u in val}))  # else every epoch replaces the last
+    val_speakers = sorted({u.speaker for u in val})
+    by_validation = keep_best(config, len(val_speakers))  # else every epoch replaces the last
     started = time.perf_counter()
 
     for epoch in range(1, config.epochs + 1):
@@ -137,7 +138,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
             metrics = {"val_accuracy": best, "val_recall": scores["recall"], "val_confusion": scores["confusion"],
                        "best_epoch": epoch, "kept": "best" if by_validation else "last",
                        "train_utterances": len(train), "val_utterances": len(val),
-                       "val_speakers": sorted({u.speaker for u in val}), "skipped_files": skipped}
+                       "val_speakers": val_speakers, "skipped_files": skipped}
             save_checkpoint(kept, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={
                 "command": "train-ser", "data": [str(d) for d in data], "config": asdict(config)}))
         save_history(history, out, f"stage 1 ({config.loss} loss): kept validation accuracy {best:.3f}")
