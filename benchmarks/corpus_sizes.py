@@ -111,6 +111,7 @@ def plot_sweep(rows: list[dict], losses: tuple[str, ...], target: Path) -> None:
     right.set(xscale="log", xlabel="training voices", ylabel="MAE, stage 2 / window", title="stage 2 on unheard voices")
     for axis in (left, right):
         axis.set_xticks(sorted({r["voices"] for r in rows}), labels=[str(v) for v in sorted({r["voices"] for r in rows})])
+        axis.set_xticks([], minor=True)  # a log axis would label 20 as 2×10¹ beside 24
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
