@@ -57,9 +57,20 @@ def finish(model: type[Job], pk: int, token: uuid.UUID, then: Callable[[], None]
         then()
     if model is Render:
         sequence = Render.objects.filter(pk=pk).values_list("sequence_id", flat=True).get()
-        enqueue_ready_comparisons(Comparison.objects.filter(Q(left=sequence) | Q(right=sequence)))
+        enqueue_ready_comparisons(lock_rows(Comparison.objects.filter(Q(left=sequence) | Q(right=sequence))))
     refresh_batch_states(model.batches_wanting(pk))
     return True
+
+
+def lock_rows(rows):
+    """`rows`, locked until this transaction ends (in id order, so that two transactions
+    never hold one each and wait for the other's). Why a pair's two videos, finishing at the
+    same moment in two processes, need it: unlocked, each transaction sees the other's video
+    unfinished (not yet committed) and neither enqueues the pair, which then waits for the
+    reconciler. Locked, the second to take the lock waits for the first's commit, and its next
+    query sees both videos done."""
+    list(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return rows
 
 
 @transaction.atomic

@@ -1,10 +1,12 @@
 """Render jobs end to end: real PostgreSQL, Redis and Celery worker processes, the embedded
 stage-1 checkpoint, generated MELD-layout clips, ffmpeg and pyrender."""
+import threading
 import time
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from corpus.models import Clip
 from dser.jobs import Status
@@ -37,6 +39,26 @@ def schedule(clip_ids, **options) -> RenderBatch:
     call_command("schedule_renders", "--clips", ",".join(map(str, clip_ids)), "--pairs", str(PAIRS), *options.get(
         "args", ()), stdout=out)
     return RenderBatch.objects.get(pk=int(out.getvalue().split()[0]))
+
+
+def run_in_threads(*bodies) -> None:
+    """Each body in a thread of its own, so on a database connection of its own; re-raises."""
+    errors = []
+
+    def run(body):
+        try:
+            body()
+        except BaseException as error:  # handed to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
 
 
 def assert_complete_without_duplicates(batch: RenderBatch, good_clips, media_root) -> None:
@@ -118,3 +140,35 @@ def test_a_flushed_broker_is_recovered_by_the_reconciler(clips, workers, media_r
     assert batch.state == RenderBatch.State.DONE
     assert_complete_without_duplicates(batch, clips[:2], media_root)
 
+
+
+def test_a_pair_whose_two_videos_finish_at_once_is_enqueued(clip, media_root, monkeypatch):
+    """What was tried: the two videos of a pair finishing in two processes at the same moment,
+    the first not yet committed when the second asks whether the pair is ready. What must
+    hold: the pair is enqueued once both are done (before, each saw the other unfinished and
+    the pair waited for the reconciler)."""
+    from rendering import jobs, tasks
+    from rendering.options import ScheduleOptions
+    from rendering.scheduling import schedule_batch
+
+    sent = []
+    monkeypatch.setattr(jobs.current_app, "send_task", lambda name, args, **_: sent.append((name, args[0])))
+    batch = schedule_batch(ScheduleOptions(clip_ids=(clip.pk,), pairs=2))
+    tasks.generate_sequences(batch.batch_clips.get().pk)
+    comparison = Comparison.objects.filter(is_control=False).first()
+    renders = [side.render for side in (comparison.left, comparison.right)]
+    tokens = [Render.claim_for_work(render.pk) for render in renders]
+    first_uncommitted = threading.Event()
+
+    def finish_first():
+        with transaction.atomic():
+            jobs.finish(Render, renders[0].pk, tokens[0])
+            first_uncommitted.set()
+            time.sleep(1.0)  # the second finishes meanwhile
+
+    def finish_second():
+        first_uncommitted.wait()
+        jobs.finish(Render, renders[1].pk, tokens[1])
+
+    run_in_threads(finish_first, finish_second)
+    assert (Comparison.task_name, comparison.pk) in sent
