@@ -67,13 +67,15 @@ class Scale:
     round_clips: int | None  # of the stage-3 clips, in each later round's batch (None: all)
     extra_rounds: tuple[int, ...]  # the rounds after the main one (issue 30's table)
     round_losses: tuple[str, ...]  # whose models play those rounds
+    watch_share: float  # the server's minimum watch share in the policy rounds: a simulated clock runs fast
 
 
 FULL = Scale(clips=100, render_size=128, annotators=4, overlap=3, controls=0.3, dpo_epochs=2,
              dpo_lrs=(1e-5, 3e-5, 1e-4, 3e-4), validation_clips=60, vote_shares=(1 / 8, 1 / 4, 1 / 3, 1 / 2, 1.0),
-             round_clips=None, extra_rounds=(2, 3), round_losses=LOSSES)
+             round_clips=None, extra_rounds=(2, 3), round_losses=LOSSES, watch_share=0.1)
 QUICK = Scale(clips=8, render_size=64, annotators=3, overlap=3, controls=1.0, dpo_epochs=2, dpo_lrs=(1e-4, 3e-4),
-              validation_clips=6, vote_shares=(1.0,), round_clips=2, extra_rounds=(2,), round_losses=("dirichlet",))
+              validation_clips=6, vote_shares=(1.0,), round_clips=2, extra_rounds=(2,), round_losses=("dirichlet",),
+              watch_share=0.05)
 
 
 # With --status FILE, each progress line is also kept there as JSON (state, message, time) for
@@ -263,7 +265,8 @@ def run_policies(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out,
 
     errors = app.comparison_errors(app.truth_of(DemoCorpus(stage3)))
     runs = [run for run in runs if run["loss"] == POLICY_LOSS]
-    return policy_study(out, scale.annotators, errors, env, runs, main_dpo(out, scale, lrs, held_out), progress)
+    return policy_study(out, scale.annotators, scale.watch_share, errors, env, runs, main_dpo(out, scale, lrs, held_out),
+                        progress)
 
 
 def run_rounds(out: Path, scale: Scale, runs: list[dict], lrs: dict, held_out, env: dict, stage3: Path,

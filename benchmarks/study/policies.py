@@ -12,7 +12,8 @@ The floor is chosen first, from (a)'s full round: the largest of FLOORS whose DP
 spread over seeds. Pairs under the floor are taken out of serving for (b)-(d) (a batch scheduled
 with --min-difference would not have composed them; tests/test_informative_pairs.py tests that).
 The team: `honest` annotators wrong on 15% of close calls, one always "left", one at random, and
-one who answers before the video ends; the others "watch" each pair for WATCH_SHARE of its length.
+one who answers before the video ends; the others "watch" each pair a little longer than the
+server's minimum share of its length (`watch_share`: the study's clock runs faster than a person's).
 Import after django.setup().
 """
 import statistics
@@ -35,8 +36,7 @@ from dser.roles import ANNOTATORS, assign_role
 from rendering.models import Comparison, RenderBatch
 from training.services import ExportFilters, make_export
 
-WATCH_SHARE = 0.1  # the server's DSER_MIN_WATCH_SHARE in these rounds: the study's clock runs fast
-HONEST_WATCH = 0.12  # what careful annotators wait, of each video's length (above WATCH_SHARE, with room for the HTTP round trips)
+HONEST_MARGIN = 1.2  # careful annotators wait this much longer than the server's minimum watch share
 FLOORS = (0.3, 0.4, 0.5)  # peak differences of sliding-window pairs: 0.18-0.83, median 0.51 (the study corpus)
 BUDGET_SHARES = (0.25, 0.5, 1.0)
 UNDER_FLOOR = "under the study's floor: not served in this policy round"
@@ -53,11 +53,11 @@ class Policy:
     qualify: bool = False
     aggregate: str = "pairwise"
 
-    def env(self) -> dict[str, str]:
+    def env(self, watch_share: float) -> dict[str, str]:
         """The web server's settings for this policy's round."""
         return {"DSER_MAX_OVERLAP": str(self.max_overlap), "DSER_ACTIVE_CHOICE": str(int(self.active)),
                 "DSER_QUALIFY_CONTROLS": str(Rules().controls if self.qualify else 0),
-                "DSER_MIN_WATCH_SHARE": str(WATCH_SHARE)}
+                "DSER_MIN_WATCH_SHARE": str(watch_share)}
 
     def filters(self, until: str = "") -> ExportFilters:
         """Today's export filters (two votes, a two-thirds majority, no failed controls, no
@@ -74,10 +74,11 @@ POLICIES = (
 )
 
 
-def make_mixed_team(policy: Policy, honest: int, seed: int) -> list[SimulatedAnnotator]:
-    kinds = [(f"{i + 1}", {"watch_share": HONEST_WATCH}) for i in range(honest)] + [
-        ("left", {"always_left": True, "watch_share": HONEST_WATCH}),
-        ("random", {"random_answers": True, "watch_share": HONEST_WATCH}), ("fast", {"watch_share": 0.0})]
+def make_mixed_team(policy: Policy, honest: int, seed: int, watch_share: float) -> list[SimulatedAnnotator]:
+    watch = watch_share * HONEST_MARGIN
+    kinds = [(f"{i + 1}", {"watch_share": watch}) for i in range(honest)] + [
+        ("left", {"always_left": True, "watch_share": watch}),
+        ("random", {"random_answers": True, "watch_share": watch}), ("fast", {"watch_share": 0.0})]
     team = []
     for suffix, kind in kinds:
         user, _ = User.objects.get_or_create(username=f"policy-{policy.key}-{suffix}")
@@ -103,14 +104,14 @@ def prepare_round(policy: Policy, floor: float) -> dict:
     return {"served": comparisons.filter(status=Status.DONE).count(), "floor": floor if policy.floored else 0.0}
 
 
-def budget_exports(policy: Policy, directory: Path, budget: int) -> dict:
+def budget_exports(policy: Policy, directory: Path, budget: int, watch_share: float) -> dict:
     """Exports of the round's votes as they stood after each share of `budget` judgments (every
     judgment counts, controls included: each is an annotator's time)."""
     times = list(Judgment.objects.filter(comparison__clip__dataset=DATASET).order_by("created_at", "pk")
                  .values_list("created_at", flat=True))
     exports = {}
     with override_settings(QUALIFICATION=Rules(controls=Rules().controls if policy.qualify else 0),
-                           MIN_WATCH_SHARE=WATCH_SHARE):
+                           MIN_WATCH_SHARE=watch_share):
         for share in BUDGET_SHARES:
             spent = min(len(times), round(budget * share))
             export = make_export(policy.filters(until=times[spent - 1].isoformat()), directory / f"budget{share:g}")
@@ -139,10 +140,12 @@ def triplets_of(out: Path, policy: str, share: float) -> Path:
     return out / "policies" / policy / "export" / f"budget{share:g}" / TRIPLETS_FILE
 
 
-def policy_study(out: Path, honest: int, errors: dict, env: dict, runs: list[dict], dpo, progress) -> dict:
+def policy_study(out: Path, honest: int, watch_share: float, errors: dict, env: dict, runs: list[dict], dpo,
+                 progress) -> dict:
     """Every policy's round (cached in OUT/policies/KEY/round.json), the floor chosen on the
     way, and DPO at each share of the budget from each of `runs` (models of one loss):
-    `dpo(triplets, run, directory)` -> its result (held-out "mae", ...)."""
+    `dpo(triplets, run, directory)` -> its result (held-out "mae", ...). `watch_share`: the
+    server's DSER_MIN_WATCH_SHARE in these rounds."""
     from benchmarks.model_quality import cached
     from benchmarks.processes import free_port, running, start_web
     from benchmarks.study.annotators import annotate_all
@@ -153,11 +156,14 @@ def policy_study(out: Path, honest: int, errors: dict, env: dict, runs: list[dic
         def annotate() -> dict:
             served = prepare_round(policy, floor)
             port = free_port()
-            with running(start_web({**env, **policy.env()}, port, workers=2, log=out / "logs" / f"web-{policy.key}.log")):
-                annotate_all(make_mixed_team(policy, honest, seed=0), f"http://127.0.0.1:{port}", errors, budget)
+            with running(start_web({**env, **policy.env(watch_share)}, port, workers=2,
+                                   log=out / "logs" / f"web-{policy.key}.log")):
+                annotate_all(make_mixed_team(policy, honest, 0, watch_share), f"http://127.0.0.1:{port}", errors,
+                             budget)
             spent = Judgment.objects.filter(comparison__clip__dataset=DATASET).count()
             return {**served, "judgments": spent, "budget": budget or spent,
-                    "exports": budget_exports(policy, out / "policies" / policy.key / "export", budget or spent)}
+                    "exports": budget_exports(policy, out / "policies" / policy.key / "export", budget or spent,
+                                              watch_share)}
 
         result = cached(out / "policies" / policy.key / "round.json", annotate)
         progress(f"policy ({policy.key}) {policy.label}: {result['judgments']} judgments, "
