@@ -100,3 +100,17 @@ def test_utterance_styles_share_sentences_or_fix_prosody_only_when_asked():
     assert [u.prosody for u in default] == [u.prosody for u in shared]  # only the words change
     assert len({u.prosody for u in default}) == len(default)
     assert all(u.prosody == PROSODY[to_emotion(u.name.split("_")[2])] for u in fixed)
+
+
+def test_the_command_says_what_it_wrote_and_nothing_at_verbosity_0(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    said = {}
+    for verbosity in (0, 1):
+        out = StringIO()
+        call_command("make_demo_corpus", str(tmp_path / f"v{verbosity}"), "--clips", "1", "--voices", "0",
+                     "--jobs", "1", verbosity=verbosity, stdout=out)
+        said[verbosity] = out.getvalue()
+    assert said[0] == "" and said[1].startswith("Wrote 1 MELD-layout clips to ")

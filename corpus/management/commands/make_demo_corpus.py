@@ -46,6 +46,8 @@ class Command(BaseCommand):
                 write_dialogue_audio(corpus)
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from None
+        if options["verbosity"] == 0:  # Django's convention: -v 0 prints nothing (scripts call it so)
+            return
         n_crema = len(list(corpus.crema_d.glob("*.wav")))
         n_clips = len(list(corpus.meld_clips.glob("*.mp4")))
         self.stdout.write(
