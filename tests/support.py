@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from io import StringIO
@@ -218,3 +219,23 @@ def probe_video(path: Path) -> tuple[dict, dict]:
 
 def partial_files(media_root: Path) -> list[Path]:
     return [p for p in media_root.rglob("*") if is_partial(p) or p.name.startswith(".pair-")]
+
+
+def run_in_threads(*bodies) -> None:
+    """Each body in a thread of its own, so on a database connection of its own; re-raises."""
+    errors = []
+
+    def run(body):
+        try:
+            body()
+        except BaseException as error:  # handed to the test below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors

@@ -4,13 +4,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from annotator import services
 from annotator.dashboard import dashboard_figures
 from annotator.models import Judgment, Lease
-from tests.support import annotators, make_comparisons
+from tests.support import annotators, make_comparisons, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -69,17 +68,10 @@ def test_two_annotators_racing_for_the_last_slot_get_one_lease_between_them(pair
     start, leases = threading.Barrier(2), {}
 
     def ask(user):
-        try:
-            start.wait()
-            leases[user.username] = services.serve_next(user)
-        finally:
-            connection.close()
+        start.wait()
+        leases[user.username] = services.serve_next(user)
 
-    threads = [threading.Thread(target=ask, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(*(lambda user=user: ask(user) for user in users))
     winners = [name for name, lease in leases.items() if lease is not None]
     assert len(winners) == 1 and Lease.objects.filter(comparison=comparison).count() == 1
 
@@ -157,16 +149,9 @@ def test_five_concurrent_requests_of_one_annotator_leave_one_open_lease(pair_vid
     start, served = threading.Barrier(5), []
 
     def ask():
-        try:
-            start.wait()
-            served.append(services.serve_next(ann).comparison_id)
-        finally:
-            connection.close()
+        start.wait()
+        served.append(services.serve_next(ann).comparison_id)
 
-    threads = [threading.Thread(target=ask) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(*[ask] * 5)
     assert Lease.objects.filter(annotator=ann, judgment__isnull=True).count() == 1
     assert len(served) == 5 and len(set(served)) == 1

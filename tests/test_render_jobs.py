@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from corpus.models import Clip
 from dser.jobs import Status
@@ -19,6 +19,7 @@ from tests.support import (
     make_unreadable_clip,
     partial_files,
     probe_video,
+    run_in_threads,
     wait_for,
 )
 
@@ -39,26 +40,6 @@ def schedule(clip_ids, **options) -> RenderBatch:
     call_command("schedule_renders", "--clips", ",".join(map(str, clip_ids)), "--pairs", str(PAIRS), *options.get(
         "args", ()), stdout=out)
     return RenderBatch.objects.get(pk=int(out.getvalue().split()[0]))
-
-
-def run_in_threads(*bodies) -> None:
-    """Each body in a thread of its own, so on a database connection of its own; re-raises."""
-    errors = []
-
-    def run(body):
-        try:
-            body()
-        except BaseException as error:  # handed to the test below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
 
 
 def assert_complete_without_duplicates(batch: RenderBatch, good_clips, media_root) -> None:
