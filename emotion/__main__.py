@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ser = commands.add_parser("train-ser", help="stage 1: utterance model from labelled utterances")
     ser.add_argument("--data", type=Path, action="append", required=True, help="folder of CREMA-D/RAVDESS/JL files")
-    ser.add_argument("--out", type=Path, required=True, help="checkpoint directory (best epoch kept)")
+    ser.add_argument("--out", type=Path, required=True, help="checkpoint directory (the epoch --keep picks)")
     _add_config(ser, Stage1Config, STAGE1_PRESETS)
 
     label = commands.add_parser("label-windows", help="stage-2 targets: a stage-1 model over sliding windows")

@@ -136,7 +136,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
         if scores["accuracy"] > best or not by_validation:
             best = scores["accuracy"]
             metrics = {"val_accuracy": best, "val_recall": scores["recall"], "val_confusion": scores["confusion"],
-                       "best_epoch": epoch, "kept": "best" if by_validation else "last",
+                       "kept_epoch": epoch, "kept": "best" if by_validation else "last",
                        "train_utterances": len(train), "val_utterances": len(val),
                        "val_speakers": val_speakers, "skipped_files": skipped}
             save_checkpoint(kept, out, Metadata(stage=1, head="utterance", metrics=metrics, provenance={

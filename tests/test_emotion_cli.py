@@ -54,7 +54,7 @@ def test_train_ser_keeps_a_checkpoint_with_metrics_and_curves(stage1):
     assert (metadata.stage, metadata.head, model.head_kind) == (1, "utterance", "utterance")
     assert 0.0 <= metadata.metrics["val_accuracy"] <= 1.0
     assert len(metadata.metrics["val_speakers"]) < 3
-    assert (metadata.metrics["kept"], metadata.metrics["best_epoch"]) == ("last", 2)
+    assert (metadata.metrics["kept"], metadata.metrics["kept_epoch"]) == ("last", 2)
     assert metadata.metrics["val_speakers"] and metadata.provenance["command"] == "train-ser"
     history = json.loads((stage1 / "training_history.json").read_text())
     assert [h["epoch"] for h in history] == [1, 2]
