@@ -27,6 +27,7 @@ class Stage1Config:
     loss: str = "ce"  # "ce" or "dirichlet"
     smoothing: float = 0.1  # label smoothing for the Dirichlet loss
     nll_beta: float = 0.0  # Dirichlet loss: weight samples by sum(alpha)^-beta (emotion.dirichlet)
+    mean_ce: float = 0.0  # Dirichlet loss: plus this times its mean's cross-entropy (docs/experiments.md, "Small corpora")
     epochs: int = 10
     batch_size: int = 16
     lr: float = 5e-5  # decays linearly to lr_end
@@ -61,11 +62,12 @@ def keep_best(config: Stage1Config, val_speakers: int) -> bool:
     return config.keep == "best" or (config.keep == "auto" and val_speakers >= MIN_SELECTION_SPEAKERS)
 
 
-def loss_fn(kind: str, smoothing: float, nll_beta: float = 0.0):
+def loss_fn(kind: str, smoothing: float, nll_beta: float = 0.0, mean_ce: float = 0.0):
     if kind == "ce":
         return cross_entropy_loss
     if kind == "dirichlet":
-        return lambda alpha, labels: dirichlet_nll_loss(alpha, labels, smoothing, nll_beta)
+        return lambda alpha, labels: (dirichlet_nll_loss(alpha, labels, smoothing, nll_beta)
+                                      + (mean_ce * cross_entropy_loss(alpha, labels) if mean_ce else 0.0))
     raise ValueError(f"loss must be 'ce' or 'dirichlet', not {kind!r}")
 
 
@@ -103,7 +105,7 @@ def train_ser(data: list[Path], out: Path, config: Stage1Config, progress: bool 
     # uneven on unseen voices (README.md, "Model quality").
     average = moving_average(model, config.ema_decay) if config.ema_decay else None
     kept = average.module if average else model
-    criterion = loss_fn(config.loss, config.smoothing, config.nll_beta)
+    criterion = loss_fn(config.loss, config.smoothing, config.nll_beta, config.mean_ce)
     augment = Augment() if config.augment else (lambda samples, _rng: samples)
     steps_per_epoch = -(-len(train) // config.batch_size)
     total, step, best, history = steps_per_epoch * config.epochs, 0, -1.0, []

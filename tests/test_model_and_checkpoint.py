@@ -9,9 +9,9 @@ from dser.datasets import parse_name
 from dser.timeline import Timeline, frame_times
 from emotion.checkpoint import CheckpointError, Metadata, load_backbone, load_checkpoint, save_checkpoint
 from emotion.data import split_by_speaker
-from emotion.dirichlet import dirichlet_nll_loss
+from emotion.dirichlet import cross_entropy_loss, dirichlet_nll_loss
 from emotion.model import DSERModel, MovingAverage, tiny_config
-from emotion.stage1 import Stage1Config, keep_best
+from emotion.stage1 import Stage1Config, keep_best, loss_fn
 from emotion.stage2 import Stage2Config, _initial_model, sequence_loss
 
 pytestmark = pytest.mark.pure
@@ -136,6 +136,16 @@ def test_an_epoch_is_chosen_on_validation_only_when_it_holds_enough_voices():
     assert keep_best(Stage1Config(keep="best"), 1) and not keep_best(Stage1Config(keep="last"), 10)
     with pytest.raises(ValueError, match="keep must be"):
         keep_best(Stage1Config(keep="first"), 3)
+
+
+def test_the_dirichlet_loss_can_add_the_cross_entropy_of_its_mean():
+    """`mean_ce` w: the Dirichlet NLL plus w times the mean's cross-entropy; 0 leaves it alone,
+    and the cross-entropy loss ignores it."""
+    alpha, labels = torch.rand(8, 6) * 5 + 0.1, torch.arange(8) % 6
+    nll, ce = dirichlet_nll_loss(alpha, labels, 0.05, 1.0), cross_entropy_loss(alpha, labels)
+    torch.testing.assert_close(loss_fn("dirichlet", 0.05, 1.0, mean_ce=0.5)(alpha, labels), nll + 0.5 * ce)
+    torch.testing.assert_close(loss_fn("dirichlet", 0.05, 1.0)(alpha, labels), nll)
+    torch.testing.assert_close(loss_fn("ce", 0.05, 1.0, mean_ce=0.5)(alpha, labels), ce)
 
 
 def test_stage_2_starts_from_stage_1s_backbone_and_head(tmp_path):
