@@ -396,7 +396,7 @@ def run(args) -> None:
     # `--rounds-only --quick` plays them at toy size.
     rounds = None if args.quick else run_rounds(out, scale, runs, lrs, held_out, env, stage3, stage3_results,
                                                 render_model)
-    results = {"command": "python -m benchmarks.study" + " --quick" * args.quick + f" --seeds {args.seeds}",
+    results = {"command": "python -m benchmarks.study" + scale_flags(args),
                "losses": list(LOSSES), "betas": list(BETAS), "error_rates": list(ERROR_RATES),
                "main_beta": MAIN_BETA, "main_error": MAIN_ERROR, "overlap": scale.overlap,
                "baseline_accuracy": baseline, "dpo_lr": lrs, "paper_likelihood": {
@@ -415,6 +415,11 @@ def run(args) -> None:
     print(ordering_line(results, MAIN_BETA, MAIN_ERROR))
 
 
+def scale_flags(args) -> str:
+    """The flags that set the study's size, as its report's command line repeats them."""
+    return " --quick" * args.quick + f" --seeds {args.seeds}" + (f" --render-size {args.render_size}" * bool(args.render_size))
+
+
 def write_one_table(out: Path, args, table: str, results: dict, started: float) -> None:
     """OUT/TABLE.json and OUT/TABLE.md: one table alone (--policies-only, --segments-only,
     --rounds-only), with its plot."""
@@ -424,7 +429,7 @@ def write_one_table(out: Path, args, table: str, results: dict, started: float) 
 
     section, plot = {"policies": (policy_section, plot_policy_gains), "segments": (segment_section, plot_segment_gains),
                      "rounds": (rounds_section, plot_rounds)}[table]
-    command = f"python -m benchmarks.study --{table}-only" + " --quick" * args.quick + f" --seeds {args.seeds}" + \
+    command = f"python -m benchmarks.study --{table}-only" + scale_flags(args) + \
         (f" --losses {','.join(args.losses)}" if args.losses != LOSSES else "")
     results = {"command": command, **results, "seconds": time.perf_counter() - started}
     (out / f"{table}.json").write_text(json.dumps(results, indent=1))
