@@ -417,7 +417,8 @@ def run(args) -> None:
 
 def scale_flags(args) -> str:
     """The flags that set the study's size, as its report's command line repeats them."""
-    return " --quick" * args.quick + f" --seeds {args.seeds}" + (f" --render-size {args.render_size}" * bool(args.render_size))
+    size = f" --render-size {args.render_size}" if args.render_size else ""
+    return " --quick" * args.quick + f" --seeds {args.seeds}" + size
 
 
 def write_one_table(out: Path, args, table: str, results: dict, started: float) -> None:
