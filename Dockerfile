@@ -1,8 +1,7 @@
 # One image for the web app and the Celery workers (docker-compose.yml picks the process).
 # Runtime packages only (requirements.txt); the processes run as the unprivileged user `dser`.
 FROM python:3.11-slim-bookworm
-# PYTHONFAULTHANDLER: a process that crashes in native code (torch, the renderer) logs its Python stack.
-ENV PYTHONUNBUFFERED=1 PYTHONFAULTHANDLER=1 PYOPENGL_PLATFORM=egl
+ENV PYTHONUNBUFFERED=1 PYOPENGL_PLATFORM=egl
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends \
         make ffmpeg espeak-ng libegl1 libgl1-mesa-dri libgles2 fonts-dejavu-core \

@@ -59,7 +59,7 @@ web:
 	$(VENV)/bin/gunicorn dser.wsgi:application --bind $(HOST):$(PORT) --workers 2 --access-logfile -
 
 worker:
-	PYTHONFAULTHANDLER=1 $(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency $(CONCURRENCY) --loglevel INFO
+	$(VENV)/bin/celery -A dser worker -Q $(QUEUES) --concurrency $(CONCURRENCY) --loglevel INFO
 
 # Periodic work (the render-job reconciler): exactly one per deployment.
 beat:

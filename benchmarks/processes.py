@@ -30,9 +30,8 @@ def start_worker(env: dict, name: str, queues: str, concurrency: int, log: Path)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", queues, "-n", f"{name}@localhost",
          "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"],
-        # A pool process that crashes in native code (torch, llvmpipe) leaves its Python stack in the log.
-        cwd=ROOT, env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True, preexec_fn=stop_with_parent)
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=stop_with_parent)
     for _ in range(120):
         if app.control.inspect(destination=[f"{name}@localhost"], timeout=1.0).ping():
             return worker

@@ -156,7 +156,6 @@ def worker_env(media_root: Path) -> dict:
         "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL, "MEDIA_ROOT": str(media_root), "HF_HUB_OFFLINE": "1",
         "DSER_RENDER_SIZE": "64", "DSER_JOB_STALE_S": str(STALE_S), "DSER_JOB_RETRY_BACKOFF_S": "1",
-        "PYTHONFAULTHANDLER": "1",  # a native crash in a pool process leaves its Python stack in the log
     }
 
 

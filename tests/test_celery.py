@@ -1,6 +1,7 @@
 """The Celery app: late acknowledgement, queues, and a real worker answering over Redis."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -60,3 +61,30 @@ def test_a_worker_starts_with_the_project_settings_and_answers(tmp_path):
         worker.terminate()
         output, _ = worker.communicate(timeout=30)
     assert "Traceback" not in output, output
+
+
+def test_a_pool_process_that_crashes_in_native_code_leaves_its_python_stack_in_the_log(tmp_path):
+    """A render process killed by SIGSEGV (as torch or llvmpipe can) must not vanish with only
+    "signal 11": the worker's log gets the stack it died in (faulthandler, dser.celery)."""
+    name, log = f"crash-{os.getpid()}@localhost", tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dser", "worker", "-Q", "crash-test", "-n", name, "--concurrency", "1",
+         "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        for _ in range(60):
+            if app.control.inspect(destination=[name], timeout=1.0).ping():
+                break
+        pool_process = int(subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True,
+                                          check=True).stdout.split()[0])
+        os.kill(pool_process, signal.SIGSEGV)
+        for _ in range(100):
+            if "signal 11" in log.read_text():
+                break
+            time.sleep(0.1)
+        output = log.read_text()
+        assert "signal 11" in output
+        assert "Fatal Python error: Segmentation fault" in output and "billiard" in output.split("Fatal Python")[1]
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # the pool process that replaced the crashed one too
+        worker.wait()
