@@ -24,7 +24,10 @@ from emotion.dirichlet import dirichlet_mean
 from emotion.model import DSERModel
 
 KNOT_S = 1.0
-CE_CONCENTRATION = 10.0  # total concentration of a cross-entropy model's draws: a dominant 0.7 varies by ±0.14
+# Total concentration of a cross-entropy model's draws: a dominant 0.7 varies by ±0.19. At 10,
+# its candidates were closer than a Dirichlet model's at its own alpha (23% of pairs under 0.3
+# against 13%: benchmarks/candidate_spread.py, docs/experiments.md), too close to judge well.
+CE_CONCENTRATION = 5.0
 # Two candidates whose strongest stretch differs less than this (total variation) are the same
 # video to an annotator (dser.differences; pairs below 0.3 are rare among sliding windows).
 MIN_PEAK_DIFFERENCE = 0.1
